@@ -1,0 +1,100 @@
+"""Settings: one flat pydantic-settings class, because API.md fixes the environment names.
+
+Tests build `Settings(_env_file=None, ...)` and hand it to `create_app`; nothing reads the
+environment at import time.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    # --- broker -------------------------------------------------------------------------
+    qmt_mode: Literal["simulated", "live"] = "simulated"
+    miniqmt_account_id: str = "SIM000001"
+    miniqmt_userdata_path: Path | None = None
+    miniqmt_session_id: int | None = None            # None -> a fresh unique id per connect
+
+    # --- storage ------------------------------------------------------------------------
+    database_url: str = "sqlite:///./data/qmt_api.db"
+    data_dir: Path = Path("./data")                  # simulator books, charts, run artefacts
+
+    # --- auth ---------------------------------------------------------------------------
+    jwt_secret_key: SecretStr | None = None          # None -> random key + warning (simulated only)
+    jwt_expire_minutes: int = Field(default=60 * 12, gt=0)
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = None          # None -> generated and printed once
+
+    # --- simulator ----------------------------------------------------------------------
+    sim_initial_cash: Decimal = Decimal("1000000")
+    sim_initial_positions: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    sim_enforce_trading_hours: bool = False
+    sim_seed: int | None = None
+    sim_commission_rate: Decimal = Decimal("0.00025")
+    sim_commission_min: Decimal = Decimal("5")
+
+    # --- limits and operations ----------------------------------------------------------
+    rate_limit_orders_per_second: float = Field(default=20, ge=0)
+    rate_limit_logins_per_minute: int = Field(default=10, ge=0)
+    redis_url: str | None = None
+    metrics_enabled: bool = True
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    # --- strategies ---------------------------------------------------------------------
+    strategy_dir: Path = Path("./strategies")
+
+    @field_validator("sim_initial_positions", mode="before")
+    @classmethod
+    def _parse_positions(cls, v: object) -> object:
+        """Accept `600519.SH:1000,000001.SZ:5000` as the contract writes it."""
+        if isinstance(v, str):
+            out: dict[str, int] = {}
+            for part in (p.strip() for p in v.split(",")):
+                if not part:
+                    continue
+                code, sep, qty = part.rpartition(":")
+                if not sep or not code.strip():
+                    raise ValueError(f"SIM_INITIAL_POSITIONS entry {part!r} is not CODE:QUANTITY")
+                out[code.strip()] = int(qty)
+            return out
+        return v
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [o.strip() for o in v.split(",") if o.strip()]
+        return v
+
+    @model_validator(mode="after")
+    def _live_needs_real_config(self) -> Self:
+        if self.qmt_mode == "live":
+            missing = [
+                name
+                for name, value in (
+                    ("JWT_SECRET_KEY", self.jwt_secret_key),
+                    ("MINIQMT_USERDATA_PATH", self.miniqmt_userdata_path),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ValueError(f"live mode needs {' and '.join(missing)}")
+        return self
+
+    @property
+    def is_simulated(self) -> bool:
+        return self.qmt_mode == "simulated"
