@@ -120,9 +120,18 @@ class RateLimited(DomainError):
     status, code, title = 429, "RATE_LIMITED", "Too many requests"
     hint = "请在 Retry-After 秒后重试 / Wait Retry-After seconds."
 
-    def __init__(self, detail: str, *, retry_after: float, **extra: object) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        retry_after: float,
+        headers: dict[str, str] | None = None,
+        **extra: object,
+    ) -> None:
         super().__init__(detail, **extra)
         self.retry_after = retry_after
+        # X-RateLimit-Limit/Remaining/Reset, added to the 429 next to Retry-After.
+        self.headers = dict(headers or {})
 
 
 # --- accept the rejection ----------------------------------------------------------------
