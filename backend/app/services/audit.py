@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from backend.app.models.risk import AuditEntryRead, AuditPage
 _SECRET_KEY = re.compile(r"pass(word|wd)?|token|secret|authorization|api[_-]?key", re.IGNORECASE)
 _ACCOUNT_KEY = re.compile(r"(^|_)account(_id)?$", re.IGNORECASE)
 MAX_LIMIT = 500
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def mask_account(value: str) -> str:
@@ -160,6 +162,9 @@ class AuditLog:
             ValidationFailed: the cursor is not one this endpoint handed out.
         """
         before_id = decode_cursor(cursor) if cursor else None
+        if since is not None:
+            # Stored in UTC; a time without an offset is exchange time (Asia/Shanghai).
+            since = (since if since.tzinfo else since.replace(tzinfo=SHANGHAI)).astimezone(UTC)
         size = max(1, min(limit, MAX_LIMIT))
 
         def read(s: Session) -> list[AuditEntryRead]:

@@ -1,0 +1,201 @@
+"""Request id and request metrics: one pure ASGI middleware (no BaseHTTPMiddleware), cheap
+enough for the benchmarked order path, and the Prometheus collectors of `/metrics`.
+
+Each app gets its own `CollectorRegistry`, so several apps in one process (the tests) never
+share counters. Collectors that need the broker or the database read `app.state` at scrape
+time, after the lifespan has built those objects.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from loguru import logger
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.app.core.errors import NotFound
+from backend.app.db.tables import Order
+from backend.app.domain.enums import OrderStatus
+
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+_LAG_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0)
+
+
+def request_id_from(raw: bytes | None) -> str:
+    """The client's X-Request-ID when it is short and plain, else a fresh one."""
+    if raw:
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError:
+            text = ""
+        if _SANE_ID.match(text):
+            return text
+    return uuid.uuid4().hex
+
+
+class _StateCollector(Collector):
+    """Gauges read from app.state when Prometheus scrapes: broker, kill switch, orders."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        state = self._app.state
+        qmt = getattr(state, "qmt", None)
+        if qmt is not None:
+            yield GaugeMetricFamily(
+                "qmt_broker_connected", "1 when MiniQMT is connected", value=int(qmt.is_connected())
+            )
+        risk = getattr(state, "risk", None)
+        if risk is not None:
+            yield GaugeMetricFamily(
+                "qmt_trading_enabled",
+                "1 unless the kill switch is off",
+                value=int(risk.trading_enabled),
+            )
+        counts = _order_counts(state)
+        if counts is not None:
+            g = GaugeMetricFamily(
+                "qmt_orders", "orders created today (Asia/Shanghai) by status", labels=["status"]
+            )
+            for status, n in sorted(counts.items()):
+                g.add_metric([status], n)
+            yield g
+
+
+def _order_counts(state: Any) -> dict[str, int] | None:
+    db, qmt = getattr(state, "db", None), getattr(state, "qmt", None)
+    if db is None or qmt is None:
+        return None
+    start = qmt.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    stmt = (
+        select(Order.status, func.count())
+        .where(Order.account_id == qmt.account_id, Order.created_at >= start)
+        .group_by(Order.status)
+    )
+    try:
+        rows = db.call(lambda s: s.execute(stmt).all())
+    except Exception as exc:  # a scrape must not fail because the database is busy
+        logger.warning("metrics: order counts unavailable: {}", exc)
+        return None
+    counts = {s.value: 0 for s in OrderStatus}
+    counts.update({str(status): int(n) for status, n in rows})
+    return counts
+
+
+class Metrics:
+    """Prometheus collectors of one app, in their own registry."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "http_requests_total",
+            "HTTP requests by route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency by route template",
+            ["method", "route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.callback_lag = Histogram(
+            "qmt_callback_lag_seconds",
+            "time from a MiniQMT push on its thread to its handling on the event loop",
+            buckets=_LAG_BUCKETS,
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "qmt_rate_limited_total",
+            "requests refused with 429",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.registry.register(_StateCollector(app))
+
+    def observe_callback_lag(self, seconds: float) -> None:
+        self.callback_lag.observe(max(seconds, 0.0))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class RequestContextMiddleware:
+    """X-Request-ID on every response (the client's if sane) and per-route metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                rid = request_id_from(_header(scope, b"x-request-id"))
+                scope.setdefault("state", {})["request_id"] = rid
+            await self.app(scope, receive, send)
+            return
+        rid = request_id_from(_header(scope, b"x-request-id"))
+        scope.setdefault("state", {})["request_id"] = rid
+        rid_header = (b"x-request-id", rid.encode("ascii"))
+        status = 500
+        start = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != b"x-request-id"]
+                headers.append(rid_header)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            with logger.contextualize(request_id=rid):
+                await self.app(scope, receive, send_with_id)
+        finally:
+            if self.metrics is not None:
+                route = scope.get("route")
+                template = getattr(route, "path", None) or "unmatched"
+                method = scope["method"]
+                self.metrics.requests.labels(method, template, str(status)).inc()
+                self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+                if status == 429:
+                    self.metrics.rate_limited.labels(
+                        "login" if template.endswith("/auth/token") else "orders"
+                    ).inc()
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def install_middleware(app: FastAPI, *, metrics_enabled: bool) -> Metrics | None:
+    """Add the request-context middleware; returns the app's Metrics (None when off)."""
+    metrics = Metrics(app) if metrics_enabled else None
+    app.state.metrics = metrics
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    return metrics
+
+
+def metrics_endpoint(request: Request) -> Response:
+    """Prometheus metrics of this process (text format)."""
+    metrics: Metrics | None = getattr(request.app.state, "metrics", None)
+    if metrics is None:
+        raise NotFound("metrics are switched off (METRICS_ENABLED=false)")
+    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
