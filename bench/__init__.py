@@ -1,0 +1,4 @@
+"""Benchmark suite for the order path: `uv run python -m bench [--quick]`.
+
+See docs/performance.md.
+"""

@@ -1,0 +1,19 @@
+-- wrk script: GET BENCH_PATH with a Bearer token; done() prints "BENCHJSON {...}".
+local path = os.getenv("BENCH_PATH")
+local token = os.getenv("BENCH_TOKEN") or ""
+local headers = {}
+if token ~= "" then headers["Authorization"] = "Bearer " .. token end
+
+function request()
+   return wrk.format("GET", path, headers)
+end
+
+function done(summary, latency, requests)
+   local e = summary.errors
+   io.write(string.format(
+      'BENCHJSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, ' ..
+      '"mean_us": %.1f, "max_us": %d, "errors_status": %d, "errors_connect": %d, ' ..
+      '"errors_read": %d, "errors_write": %d, "errors_timeout": %d}\n',
+      summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+      latency.mean, latency.max, e.status, e.connect, e.read, e.write, e.timeout))
+end
