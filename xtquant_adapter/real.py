@@ -54,32 +54,31 @@ def import_xtquant(module: str) -> ModuleType:
 
 
 class SessionIds:
-    """Unique, increasing session ids: time-based, so a restarted process does not reuse the
-    ids of its previous run, and strictly increasing within one process.
+    """Unique session ids: time-based, so a restarted process does not reuse the ids of its
+    previous run, and strictly increasing across every instance in this process.
 
-    `first`, when given (MINIQMT_SESSION_ID), is used for the first connect only.
+    `first`, when given (MINIQMT_SESSION_ID), is used for this instance's first id only.
     Ids stay below 2**31 because MiniQMT stores them as a C int.
     """
 
     _MODULO: Final = 2_000_000_000
+    _last = 0
+    _lock = threading.Lock()
 
     def __init__(self, first: int | None = None, clock: Callable[[], float] = time.time) -> None:
         self._first = first
         self._clock = clock
-        self._last = 0
-        self._lock = threading.Lock()
 
     def next(self) -> int:
-        with self._lock:
+        with SessionIds._lock:
             if self._first is not None:
-                candidate, self._first = self._first, None
-            else:
-                # Tenths of a second: two connects rarely share one, and `_last + 1` covers it.
-                candidate = int(self._clock() * 10) % self._MODULO
-            self._last = max(candidate, self._last + 1)
-            if self._last >= self._MODULO:
-                self._last = 1
-            return self._last
+                chosen, self._first = self._first, None
+                return chosen
+
+            # Tenths of a second: two connects rarely share one, and `_last + 1` covers it.
+            candidate = int(self._clock() * 10) % self._MODULO
+            SessionIds._last = max(candidate, SessionIds._last + 1) % self._MODULO or 1
+            return SessionIds._last
 
 
 _counter = itertools.count(1)

@@ -1,0 +1,412 @@
+"""`SimulatedXtQuantTrader`: an XtQuantTrader twin over the simulated counter and exchange.
+
+Threading: every state change happens under one lock, on whichever thread asked. The changes
+queue (pushes + dirty books); the single push thread drains the queue: it commits the batch to
+the store, then delivers the pushes one at a time, in order. So a callback never announces
+anything the store does not already hold, and callbacks never run on the caller's thread.
+Sync calls made inside a callback run directly (committing inline), so they cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from xtquant_adapter import xtconstant as xc
+from xtquant_adapter.ashare.calendar import DEFAULT_CALENDAR, Session, session_at
+from xtquant_adapter.ashare.codes import InvalidStockCode, normalize_code
+from xtquant_adapter.protocol import AccountLike, TraderCallback
+from xtquant_adapter.sim import matching
+from xtquant_adapter.sim.books import (
+    CANCELABLE_STATUSES,
+    asset_record,
+    order_record,
+    position_record,
+    trade_record,
+)
+from xtquant_adapter.sim.clock import Clock, ManualClock, SystemClock
+from xtquant_adapter.sim.config import SimConfig
+from xtquant_adapter.sim.exchange import Dirty
+from xtquant_adapter.sim.market import Market, epoch_ms
+from xtquant_adapter.sim.state import batch_of, open_state
+from xtquant_adapter.sim.store import Store, reset_books
+from xtquant_adapter.xttype import XtAccountStatus, XtCancelOrderResponse, XtOrderResponse
+
+log = logging.getLogger(__name__)
+
+
+class SimMarketData:
+    """`MarketData` over the simulated market (thread-safe through the trader's lock)."""
+
+    def __init__(self, market: Market, lock: threading.RLock) -> None:
+        self._market, self._lock = market, lock
+
+    def get_full_tick(self, code_list: list[str]) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {c: self._market.tick(c) for c in code_list if c in self._market.quotes}
+
+    def get_instrument_detail(self, code: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._market.detail(code) if code in self._market.quotes else None
+
+    def get_bars(self, code: str, period: str, count: int) -> list[dict[str, Any]]:
+        with self._lock:
+            if code not in self._market.quotes:
+                if period not in ("1d", "1m"):
+                    raise ValueError(f"unsupported period {period!r}")
+                return []
+            return self._market.bars(code, period, count)
+
+    def set_price(self, code: str, price: Any) -> None:
+        """Scenario knob: move `code`'s price (see `Market.set_price`)."""
+        from decimal import Decimal
+
+        with self._lock:
+            self._market.set_price(code, Decimal(str(price)))
+
+
+class SimulatedXtQuantTrader:
+    """Same public methods and return conventions as xtquant's `XtQuantTrader` (see
+    `protocol.Trader`), trading one simulated stock account by A-share rules.
+
+    With a `SystemClock` a background thread takes a market snapshot every
+    `config.tick_interval_seconds`; with a `ManualClock` nothing moves until `step()`/`advance()`.
+    """
+
+    def __init__(self, path: str | Path, session: int, *, config: SimConfig | None = None,
+                 clock: Clock | None = None) -> None:
+        self.path, self.session_id = Path(path), session
+        self.config = config or SimConfig()
+        self.clock: Clock = clock or SystemClock()
+        self._lock = threading.RLock()
+        self._cv = threading.Condition(self._lock)
+        self._store = Store(self.path)
+        self._open()
+        self._callback: TraderCallback | None = None
+        self._events: list[tuple[str, Any]] = []
+        self._dirty = Dirty()
+        self._quotes_dirty = False
+        self._gen = self._committed = 0
+        self._seq = 0
+        self._connected = False
+        self._stopping = threading.Event()
+        self._push_thread: threading.Thread | None = None
+        self._market_thread: threading.Thread | None = None
+
+    def _open(self) -> None:
+        now = self.clock.now()
+        self._ex, self._seed, self._origin, fresh = open_state(self._store, self.config, now.date())
+        self.market = SimMarketData(self._ex.market, self._lock)
+        self._session = self._session_at()
+        if fresh:
+            self._ex.dirty.books = True
+            self._ex.dirty.positions.update(self._ex.books.positions)
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    def register_callback(self, callback: TraderCallback) -> None:
+        self._callback = callback
+
+    def start(self) -> None:
+        if self._push_thread is not None:
+            return
+        self._stopping.clear()
+        self._push_thread = threading.Thread(target=self._push_loop, name="sim-push", daemon=True)
+        self._push_thread.start()
+        if not isinstance(self.clock, ManualClock):
+            self._market_thread = threading.Thread(target=self._market_loop, name="sim-market",
+                                                   daemon=True)
+            self._market_thread.start()
+        with self._lock:
+            self._collect()  # a fresh account's opening books reach the store at once
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._cv:
+            self._cv.notify_all()
+        for t in (self._market_thread, self._push_thread):
+            if t is not None and t is not threading.current_thread():
+                t.join()
+        self._push_thread = self._market_thread = None
+        self._connected = False
+
+    def close(self) -> None:
+        """Stop and release the store file."""
+        self.stop()
+        self._store.close()
+
+    def connect(self) -> int:
+        self._connected = True
+        return 0
+
+    def subscribe(self, account: AccountLike) -> int:
+        if not self._mine(account):
+            return -1
+        with self._lock:
+            self._events.append(("on_account_status", XtAccountStatus(
+                self.config.account_id, xc.SECURITY_ACCOUNT, xc.ACCOUNT_STATUS_OK)))
+            self._kick()
+        return 0
+
+    def unsubscribe(self, account: AccountLike) -> int:
+        return 0 if self._mine(account) else -1
+
+    def simulate_disconnect(self) -> None:
+        """Drop the connection like a MiniQMT restart: on_disconnected, calls fail until
+        `connect()` again."""
+        with self._lock:
+            self._connected = False
+            self._events.append(("on_disconnected", None))
+            self._kick()
+
+    def reset(self) -> None:
+        """Wipe the books and market back to `config` (stop the trader first)."""
+        with self._lock:
+            self._store.close()
+            reset_books(self.path)
+            self._store = Store(self.path)
+            self._open()
+            self._dirty = Dirty()
+            self._collect()
+            self._flush_inline()
+
+    # ---- orders ---------------------------------------------------------------------------------
+    def order_stock(self, account: AccountLike, stock_code: str, order_type: int,
+                    order_volume: int, price_type: int, price: float, strategy_name: str = "",
+                    order_remark: str = "") -> int:
+        if not self._usable(account):
+            return -1
+        with self._lock:
+            o = self._place(stock_code, order_type, order_volume, price_type, price,
+                            strategy_name, order_remark, 0)
+            gen = self._collect()
+        self._wait_committed(gen)
+        return o.order_id
+
+    def order_stock_async(self, account: AccountLike, stock_code: str, order_type: int,
+                          order_volume: int, price_type: int, price: float,
+                          strategy_name: str = "", order_remark: str = "") -> int:
+        if not self._usable(account):
+            return -1
+        with self._lock:
+            self._seq += 1
+            seq, start = self._seq, len(self._ex.out)
+            o = self._place(stock_code, order_type, order_volume, price_type, price,
+                            strategy_name, order_remark, seq)
+            # The response precedes the order's pushes, as xtquant parks errors behind it.
+            self._ex.out.insert(start, ("on_order_stock_async_response", XtOrderResponse(
+                xc.SECURITY_ACCOUNT, self.config.account_id, o.order_id, strategy_name,
+                order_remark, "", seq)))
+            self._collect()
+        return seq
+
+    def cancel_order_stock(self, account: AccountLike, order_id: int) -> int:
+        if not self._usable(account):
+            return -1
+        with self._lock:
+            self._sync_time()
+            result = self._ex.cancel(self.clock.now(), self._session, int(order_id))
+            gen = self._collect()
+        self._wait_committed(gen)
+        return result
+
+    def cancel_order_stock_async(self, account: AccountLike, order_id: int) -> int:
+        if not self._usable(account):
+            return -1
+        with self._lock:
+            self._seq += 1
+            seq, start = self._seq, len(self._ex.out)
+            self._sync_time()
+            result = self._ex.cancel(self.clock.now(), self._session, int(order_id), seq)
+            self._ex.out.insert(start, ("on_cancel_order_stock_async_response",
+                                        XtCancelOrderResponse(
+                                            xc.SECURITY_ACCOUNT, self.config.account_id, result,
+                                            int(order_id), f"{int(order_id):08d}", seq)))
+            self._collect()
+        return seq
+
+    def _place(self, code: str, order_type: int, volume: int, price_type: int, price: float,
+               strategy: str, remark: str, seq: int) -> Any:
+        self._sync_time()
+        return self._ex.place(self.clock.now(), self._session, code, order_type, volume,
+                              price_type, price, strategy, remark, seq)
+
+    # ---- queries --------------------------------------------------------------------------------
+    def query_stock_asset(self, account: AccountLike) -> Any:
+        if not self._mine(account):
+            return None
+        with self._lock:
+            return asset_record(self._ex.books, self._ex.market_value())
+
+    def query_stock_order(self, account: AccountLike, order_id: int) -> Any:
+        with self._lock:
+            o = self._ex.books.orders.get(int(order_id)) if self._mine(account) else None
+            return order_record(self._ex.books, o) if o is not None else None
+
+    def query_stock_orders(self, account: AccountLike, cancelable_only: bool = False) -> list[Any]:
+        if not self._mine(account):
+            return []
+        with self._lock:
+            b = self._ex.books
+            return [order_record(b, o) for o in b.orders.values()
+                    if not cancelable_only or o.status in CANCELABLE_STATUSES]
+
+    def query_stock_trades(self, account: AccountLike) -> list[Any]:
+        if not self._mine(account):
+            return []
+        with self._lock:
+            return [trade_record(self._ex.books, t) for t in self._ex.books.trades]
+
+    def query_stock_positions(self, account: AccountLike) -> list[Any]:
+        if not self._mine(account):
+            return []
+        with self._lock:
+            b, quotes = self._ex.books, self._ex.market.quotes
+            return [position_record(b, p, quotes[c].last) for c, p in b.positions.items()]
+
+    def query_stock_position(self, account: AccountLike, stock_code: str) -> Any:
+        try:
+            code = normalize_code(stock_code)
+        except InvalidStockCode:
+            return None
+        with self._lock:
+            p = self._ex.books.positions.get(code) if self._mine(account) else None
+            quotes = self._ex.market.quotes
+            return position_record(self._ex.books, p, quotes[code].last) if p else None
+
+    def query_account_status(self) -> list[Any]:
+        status = xc.ACCOUNT_STATUS_OK if self._connected else xc.ACCOUNT_STATUS_FAIL
+        return [XtAccountStatus(self.config.account_id, xc.SECURITY_ACCOUNT, status)]
+
+    # ---- the market -----------------------------------------------------------------------------
+    def step(self) -> None:
+        """Take one market snapshot at the clock's time and match working orders against it."""
+        with self._lock:
+            prev = self._session
+            self._sync_time()
+            now = self.clock.now()
+            self._ex.market.step(now, self._session)
+            if self.config.enforce_trading_hours:
+                matching.on_session(self._ex, prev, self._session, epoch_ms(now))
+            if self._session is Session.CONTINUOUS:
+                matching.match(self._ex, epoch_ms(now))
+            self._quotes_dirty = True
+            self._collect()
+
+    def advance(self, seconds: float) -> None:
+        """ManualClock only: move time forward, one snapshot per tick interval (at most 600)."""
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("advance() needs a ManualClock")
+        n = max(1, min(600, math.ceil(seconds / self.config.tick_interval_seconds)))
+        for _ in range(n):
+            self.clock.advance(timedelta(seconds=seconds / n))
+            self.step()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued so far is committed and delivered (tests, shutdown)."""
+        with self._cv:
+            gen = self._gen
+            return self._cv.wait_for(lambda: self._delivered >= gen, timeout)
+
+    def _session_at(self) -> Session:
+        if not self.config.enforce_trading_hours:
+            return Session.CONTINUOUS
+        return session_at(self.clock.now())
+
+    def _sync_time(self) -> None:
+        """Roll the day if the clock crossed into a new trading day; refresh the session."""
+        today = self.clock.now().date()
+        b = self._ex.books
+        if today > b.day and (not self.config.enforce_trading_hours
+                              or DEFAULT_CALENDAR.is_trading_day(today)):
+            matching.roll_day(self._ex, today)
+            self._quotes_dirty = True
+        self._session = self._session_at()
+
+    # ---- the push thread ------------------------------------------------------------------------
+    _delivered = 0
+
+    def _collect(self) -> int:
+        ex = self._ex
+        if ex.out or ex.dirty.any():
+            self._events.extend(ex.out)
+            ex.out = []
+            d = self._dirty
+            d.orders |= ex.dirty.orders
+            d.trades += ex.dirty.trades
+            d.positions |= ex.dirty.positions
+            d.books = True
+            ex.dirty = Dirty()
+        return self._kick()
+
+    def _kick(self) -> int:
+        self._gen += 1
+        self._cv.notify_all()
+        return self._gen
+
+    def _take(self) -> tuple[int, dict[str, Any] | None, list[tuple[str, Any]]]:
+        events, self._events = self._events, []
+        dirty, self._dirty = self._dirty, Dirty()
+        batch = None
+        if dirty.any() or self._quotes_dirty:
+            batch = batch_of(self._ex, dirty, self._seed, self._origin, self._quotes_dirty)
+            self._quotes_dirty = False
+        return self._gen, batch, events
+
+    def _flush_inline(self) -> None:
+        gen, batch, events = self._take()
+        self._events = events + self._events
+        if batch is not None:
+            self._store.write(**batch)
+        self._committed = max(self._committed, gen)
+
+    def _wait_committed(self, gen: int) -> None:
+        with self._cv:
+            if self._push_thread is None or threading.current_thread() is self._push_thread:
+                self._flush_inline()
+                return
+            self._cv.wait_for(lambda: self._committed >= gen or self._stopping.is_set())
+
+    def _push_loop(self) -> None:
+        while True:
+            with self._cv:
+                self._cv.wait_for(lambda: self._gen > self._delivered
+                                  or self._stopping.is_set())
+                if self._stopping.is_set() and self._gen <= self._delivered:
+                    return
+                gen, batch, events = self._take()
+                if batch is not None:
+                    self._store.write(**batch)
+                self._committed = max(self._committed, gen)
+                self._cv.notify_all()
+            self._deliver(events)
+            with self._cv:
+                self._delivered = max(self._delivered, gen)
+                self._cv.notify_all()
+
+    def _deliver(self, events: list[tuple[str, Any]]) -> None:
+        cb = self._callback
+        for name, record in events:
+            fn = getattr(cb, name, None) if cb is not None else None
+            if fn is None:
+                continue
+            try:
+                fn() if record is None else fn(record)
+            except Exception:
+                log.exception("simulated trader callback %s raised", name)
+
+    def _market_loop(self) -> None:
+        while not self._stopping.wait(self.config.tick_interval_seconds):
+            try:
+                self.step()
+            except Exception:
+                log.exception("simulated market step failed")
+
+    def _mine(self, account: AccountLike) -> bool:
+        return getattr(account, "account_id", None) == self.config.account_id
+
+    def _usable(self, account: AccountLike) -> bool:
+        return self._connected and self._push_thread is not None and self._mine(account)
