@@ -1,0 +1,72 @@
+"""/auth: log in (OAuth2 password form), who am I, user management (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from backend.app.api.deps import AdminUser, CurrentUser, UsersDep, client_ip
+from backend.app.api.limits import check_login_allowed, record_login_failure
+from backend.app.api.problems import request_id_of
+from backend.app.core.errors import Unauthorized
+from backend.app.domain.actor import Actor
+from backend.app.domain.enums import Role
+from backend.app.models.auth import Me, Token, UserCreate, UserList, UserRead, UserUpdate
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/token", response_model=Token)
+async def login(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    users: UsersDep,
+) -> Token:
+    """登录，换取访问令牌 / Log in with the OAuth2 password form and get a bearer token."""
+    who = Actor(
+        username=form.username,
+        role=Role.VIEWER,
+        client_ip=client_ip(request),
+        request_id=request_id_of(request),
+    )
+    await check_login_allowed(request, form.username)  # 429 after too many failures
+    try:
+        return await users.login(username=form.username, password=form.password, actor=who)
+    except Unauthorized:
+        await record_login_failure(request, form.username)
+        raise
+
+
+@router.get("/me", response_model=Me)
+async def me(user: CurrentUser) -> Me:
+    """当前用户 / The user the token speaks for."""
+    return Me(username=user.username, role=user.role)
+
+
+@router.post("/users", response_model=UserRead, status_code=201)
+async def create_user(body: UserCreate, admin: AdminUser, users: UsersDep) -> UserRead:
+    """新建用户（管理员）/ Create a user (admin)."""
+    return await users.create_user(
+        username=body.username, password=body.password, role=body.role, actor=admin
+    )
+
+
+@router.get("/users", response_model=UserList)
+async def list_users(_: AdminUser, users: UsersDep) -> UserList:
+    """列出用户（管理员）/ List users (admin)."""
+    return UserList(items=await users.list_users())
+
+
+@router.patch("/users/{username}", response_model=UserRead)
+async def update_user(
+    username: Annotated[str, Path(max_length=64)],
+    body: UserUpdate,
+    admin: AdminUser,
+    users: UsersDep,
+) -> UserRead:
+    """修改角色、启用状态或密码（管理员）；降权、停用、改密会使旧令牌失效 /
+    Change role, active flag or password (admin); lowering, disabling or a new password
+    revokes the user's tokens."""
+    return await users.update_user(username=username, changes=body, actor=admin)

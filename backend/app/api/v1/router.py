@@ -1,0 +1,17 @@
+"""Joins the v1 routers under /api/v1. Guards go per `include_router` (STYLE §3.2):
+readers get `require(Role.VIEWER)`; mutating routes add `TraderUser`/`AdminUser` themselves."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backend.app.api.v1 import auth, risk
+from backend.app.models.problem import PROBLEM_RESPONSES
+
+
+def build_api_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+    # /auth guards per route: /auth/token must stay open.
+    api.include_router(auth.router)
+    api.include_router(risk.router)
+    return api

@@ -1,0 +1,113 @@
+"""Password hashing (argon2 via pwdlib) and access tokens (JWT, HS256 only).
+
+A token carries `sub` (username), `role`, `ver` (the user's token_version) and `exp`.
+The version makes a token die as soon as its user is disabled or their role is lowered:
+the user row's counter moves on and the old number no longer matches.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from jose import jwt
+from jose.exceptions import JOSEError
+from loguru import logger
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from backend.app.core.config import Settings
+from backend.app.core.errors import Unauthorized
+from backend.app.domain.enums import Role
+
+ALGORITHM = "HS256"
+
+_hasher = PasswordHash((Argon2Hasher(),))
+# Verified against when a username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Constant-ish time: an unknown user (None) still pays for one argon2 verification."""
+    if password_hash is None:
+        _hasher.verify(password, _DUMMY_HASH)
+        return False
+    try:
+        return _hasher.verify(password, password_hash)
+    except Exception:  # a malformed stored hash is a failed login, not a 500
+        logger.warning("stored password hash is not a valid argon2 hash")
+        return False
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    username: str
+    role: Role
+    version: int
+    expires_at: int
+
+
+class TokenCodec:
+    """Issues and checks access tokens with one secret and one lifetime."""
+
+    def __init__(self, *, secret: str, expire_minutes: int) -> None:
+        if not secret:
+            raise ValueError("empty JWT secret")
+        self._secret = secret
+        self.expire_seconds = expire_minutes * 60
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenCodec:
+        if settings.jwt_secret_key is not None and settings.jwt_secret_key.get_secret_value():
+            secret = settings.jwt_secret_key.get_secret_value()
+        else:
+            secret = secrets.token_urlsafe(48)
+            logger.warning(
+                "JWT_SECRET_KEY is not set: using a random key; every token dies with this "
+                "process. Set JWT_SECRET_KEY to keep sessions across restarts."
+            )
+        return cls(secret=secret, expire_minutes=settings.jwt_expire_minutes)
+
+    def issue(
+        self, *, username: str, role: Role, version: int, expire_seconds: int | None = None
+    ) -> tuple[str, int]:
+        """Return (token, lifetime in seconds)."""
+        lifetime = self.expire_seconds if expire_seconds is None else expire_seconds
+        now = int(time.time())
+        claims = {
+            "sub": username,
+            "role": str(role),
+            "ver": version,
+            "iat": now,
+            "exp": now + lifetime,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM), lifetime
+
+    def decode(self, token: str) -> TokenClaims:
+        """Raises:
+        Unauthorized: bad signature, another algorithm, expired, or missing claims.
+        """
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require_exp": True, "require_sub": True},
+            )
+            return TokenClaims(
+                username=str(claims["sub"]),
+                role=Role(claims["role"]),
+                version=int(claims["ver"]),
+                expires_at=int(claims["exp"]),
+            )
+        except (JOSEError, KeyError, ValueError, TypeError) as exc:
+            raise Unauthorized("令牌无效或已过期 / invalid or expired token") from exc

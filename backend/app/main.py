@@ -1,0 +1,216 @@
+"""The composition root: `create_app(settings)` is the only place objects are built and wired.
+
+Start-up is a sequence of small steps, each an async context manager `_build_x(app, settings)`
+that puts what it builds on `app.state` and cleans up after its `yield`. They run in the
+order of STARTUP_STEPS and are torn down in reverse. To add a service: write one step and
+add one line to STARTUP_STEPS.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from anyio import to_thread
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from loguru import logger
+
+from backend.app.api import ops
+from backend.app.api.middleware import install_middleware
+from backend.app.api.problems import install_problem_handlers
+from backend.app.api.v1.router import build_api_router
+from backend.app.core.config import Settings
+from backend.app.core.logging import setup_logging
+from backend.app.core.security import TokenCodec
+from backend.app.db.migrate import upgrade_database
+from backend.app.db.session import Database
+from backend.app.models.problem import Problem
+from backend.app.services.audit import AuditLog
+from backend.app.services.rate_limit import RateLimiter
+from backend.app.services.risk import RiskEngine
+from backend.app.services.users import UserService
+
+Step = Callable[[FastAPI, Settings], AbstractAsyncContextManager[None]]
+
+
+@asynccontextmanager
+async def _build_database(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    db = Database(settings.database_url)
+    try:
+        await to_thread.run_sync(upgrade_database, db)
+        app.state.db = db
+        yield
+    finally:
+        db.dispose()
+
+
+@asynccontextmanager
+async def _build_security(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    app.state.tokens = TokenCodec.from_settings(settings)
+    yield
+
+
+@asynccontextmanager
+async def _build_audit(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    app.state.audit = AuditLog(app.state.db)
+    yield
+
+
+@asynccontextmanager
+async def _build_risk(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    risk = RiskEngine(app.state.db, app.state.audit)
+    await risk.load()  # the kill switch and the rules survive restarts
+    app.state.risk = risk
+    limiter = RateLimiter.from_settings(settings)
+    app.state.rate_limiter = limiter
+    try:
+        yield
+    finally:
+        await limiter.close()
+
+
+@asynccontextmanager
+async def _build_users(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    users = UserService(db=app.state.db, tokens=app.state.tokens, audit=app.state.audit)
+    app.state.users = users
+    password = settings.admin_password.get_secret_value() if settings.admin_password else None
+    generated = await users.ensure_admin(username=settings.admin_username, password=password)
+    if generated is not None:
+        _announce_admin_password(settings.admin_username, generated)
+    yield
+
+
+def _announce_admin_password(username: str, password: str) -> None:
+    # Printed once, to stdout only; the log line never carries the value.
+    sys.stdout.write(
+        "\n"
+        "================ qmt-api ================\n"
+        f"  首个管理员 / first admin : {username}\n"
+        f"  初始密码   / password    : {password}\n"
+        "  只显示这一次，请立即保存并修改 / shown only once: save it, then change it\n"
+        f"  (PATCH /api/v1/auth/users/{username})\n"
+        "=========================================\n\n"
+    )
+    sys.stdout.flush()
+    logger.warning(
+        "created admin {!r} with a generated password, printed once on stdout; "
+        "set ADMIN_PASSWORD to choose it",
+        username,
+    )
+
+
+# Order matters: each step may use what the steps above it put on app.state.
+STARTUP_STEPS: tuple[Step, ...] = (
+    _build_database,  # app.state.db (migrated)
+    _build_security,  # app.state.tokens
+    _build_audit,  # app.state.audit
+    _build_risk,  # app.state.risk (rules + kill switch loaded), app.state.rate_limiter
+    _build_users,  # app.state.users (+ the first admin)
+)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    async with AsyncExitStack() as stack:
+        for step in STARTUP_STEPS:
+            await stack.enter_async_context(step(app, settings))
+        logger.info(
+            "qmt-api ready: mode={} database={}",
+            settings.qmt_mode,
+            app.state.db.engine.url.render_as_string(hide_password=True),
+        )
+        yield
+    logger.info("qmt-api stopped")
+
+
+TITLE = "qmt-api · MiniQMT A股交易网关 / A-share trading gateway"
+DESCRIPTION = """
+通过 MiniQMT（迅投 XtQuant）交易沪深 A 股的 REST 网关；内置模拟 MiniQMT。
+先用 `POST /api/v1/auth/token` 登录，再点右上角 **Authorize**。
+
+A REST gateway for trading China A-shares through MiniQMT (XtQuant), with a built-in
+simulated MiniQMT. Log in with `POST /api/v1/auth/token`, then use **Authorize**.
+Every error is `application/problem+json` with a stable `code` (docs/errors.md).
+"""
+TAGS: list[dict[str, Any]] = [
+    {"name": "auth", "description": "登录与用户管理 / Log in, users and roles"},
+    {
+        "name": "trading",
+        "description": "下单、撤单、委托、成交、持仓、资金 / Orders, trades, positions",
+    },
+    {"name": "market", "description": "行情与证券信息 / Quotes, instruments, bars"},
+    {"name": "risk", "description": "风控规则、交易开关、审计 / Risk rules, kill switch, audit"},
+    {"name": "strategies", "description": "策略回测与运行 / Strategy backtests and runs"},
+    {"name": "ops", "description": "健康检查与监控 / Health, readiness, metrics"},
+]
+
+
+def app_version() -> str:
+    try:
+        return version("qmt-api")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def _install_openapi(app: FastAPI) -> None:
+    """Problem is referenced by `$ref` on every error response; register it once here."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(problem.pop("$defs", {}))
+            schemas["Problem"] = problem
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application. Nothing is started until the lifespan runs."""
+    settings = settings or Settings()
+    setup_logging(settings)
+    app = FastAPI(
+        title=TITLE,
+        description=DESCRIPTION,
+        version=app_version(),
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=[
+                "Retry-After",
+                "X-Request-ID",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+            ],
+        )
+    # Outermost: every response, CORS preflights included, carries X-Request-ID.
+    install_middleware(app, metrics_enabled=settings.metrics_enabled)
+    app.include_router(ops.router)
+    app.include_router(build_api_router())
+    _install_openapi(app)
+    return app

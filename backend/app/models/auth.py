@@ -1,0 +1,71 @@
+"""Auth schemas: token, me, user management."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from backend.app.domain.enums import Role
+
+Username = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\w.@-]+$",
+        description="letters (any script), digits, `_ . @ -`",
+        examples=["trader1"],
+    ),
+]
+Password = Annotated[str, Field(min_length=8, max_length=128, examples=["s3cret-pass"])]
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = Field(default="bearer", examples=["bearer"])
+    expires_in: int = Field(description="seconds until the token expires", examples=[43200])
+
+
+class Me(BaseModel):
+    username: str
+    role: Role
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Username
+    password: Password
+    role: Role = Role.VIEWER
+
+
+class UserUpdate(BaseModel):
+    """Only the fields sent change. Lowering a role, disabling or a new password ends sessions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    is_active: bool | None = None
+    password: Password | None = None
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    username: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        # SQLite hands timestamps back naive; they were written in UTC.
+        return v if v.tzinfo else v.replace(tzinfo=UTC)
+
+
+class UserList(BaseModel):
+    items: list[UserRead]

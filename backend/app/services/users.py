@@ -1,0 +1,157 @@
+"""Users and sessions: log in, check a token, manage users. Every user change is audited."""
+
+from __future__ import annotations
+
+from anyio import to_thread
+from loguru import logger
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.app.core.errors import Conflict, NotFound, Unauthorized
+from backend.app.core.security import (
+    TokenCodec,
+    generate_password,
+    hash_password,
+    verify_password,
+)
+from backend.app.db.repositories import users as repo
+from backend.app.db.session import Database
+from backend.app.db.tables import User
+from backend.app.domain.actor import SYSTEM, Actor
+from backend.app.domain.enums import Role
+from backend.app.models.auth import Token, UserRead, UserUpdate
+from backend.app.services.audit import AuditLog
+
+_BAD_LOGIN = "用户名或密码错误 / wrong username or password"
+
+
+class UserService:
+    def __init__(self, *, db: Database, tokens: TokenCodec, audit: AuditLog) -> None:
+        self._db = db
+        self._tokens = tokens
+        self._audit = audit
+
+    async def login(self, *, username: str, password: str, actor: Actor | None = None) -> Token:
+        """Check the password and issue an access token.
+
+        Raises:
+            Unauthorized: unknown user, wrong password or disabled user (one message for all).
+        """
+        user = await self._db.run(lambda s: repo.get(s, username))
+        stored = user.password_hash if user is not None else None
+        ok = await to_thread.run_sync(verify_password, password, stored)
+        if user is None or not ok or not user.is_active:
+            who = actor or Actor(username=username, role=Role.VIEWER)
+            await self._audit.record(
+                actor=who, action="auth.login", target=username, outcome="rejected", detail={}
+            )
+            raise Unauthorized(_BAD_LOGIN)
+        token, lifetime = self._tokens.issue(
+            username=user.username, role=Role(user.role), version=user.token_version
+        )
+        return Token(access_token=token, expires_in=lifetime)
+
+    async def authenticate(self, *, token: str, client_ip: str = "", request_id: str = "") -> Actor:
+        """Turn a bearer token into the Actor it speaks for.
+
+        Raises:
+            Unauthorized: bad or expired token, or the user was removed, disabled, demoted
+                or changed password since the token was issued.
+        """
+        claims = self._tokens.decode(token)
+        user = await self._db.run(lambda s: repo.get(s, claims.username))
+        if user is None or not user.is_active or user.token_version != claims.version:
+            raise Unauthorized("令牌已失效，请重新登录 / token revoked; log in again")
+        return Actor(
+            username=user.username, role=Role(user.role), client_ip=client_ip, request_id=request_id
+        )
+
+    async def create_user(
+        self, *, username: str, password: str, role: Role, actor: Actor = SYSTEM
+    ) -> UserRead:
+        """Raises:
+        Conflict: the username is taken.
+        """
+        password_hash = await to_thread.run_sync(hash_password, password)
+
+        def create(s: Session) -> UserRead:
+            if repo.get(s, username) is not None:
+                raise Conflict(f"用户已存在 / user {username!r} already exists")
+            user = repo.add(s, username=username, password_hash=password_hash, role=role)
+            self._audit.record_sync(
+                s,
+                actor=actor,
+                action="user.create",
+                target=username,
+                outcome="ok",
+                detail={"role": str(role)},
+            )
+            return UserRead.model_validate(user)
+
+        try:
+            return await self._db.run(create)
+        except IntegrityError as exc:
+            # Two creates raced past the check; the unique index decided.
+            raise Conflict(f"用户已存在 / user {username!r} already exists") from exc
+
+    async def list_users(self) -> list[UserRead]:
+        users = await self._db.run(repo.list_all)
+        return [UserRead.model_validate(u) for u in users]
+
+    async def update_user(self, *, username: str, changes: UserUpdate, actor: Actor) -> UserRead:
+        """Change role, active flag or password; anything that takes rights away ends sessions.
+
+        Raises:
+            NotFound: no such user.
+            Conflict: the change would leave no active admin.
+        """
+        password_hash = (
+            await to_thread.run_sync(hash_password, changes.password)
+            if changes.password is not None
+            else None
+        )
+
+        def update(s: Session) -> UserRead:
+            user = repo.get(s, username)
+            if user is None:
+                raise NotFound(f"用户不存在 / no user {username!r}")
+            if _removes_admin(user, changes) and _active_admins(s) <= 1:
+                raise Conflict("不能移除最后一个管理员 / that would leave no active admin")
+            repo.update(
+                s, user, role=changes.role, is_active=changes.is_active, password_hash=password_hash
+            )
+            detail = changes.model_dump(exclude_none=True, exclude={"password"})
+            if changes.password is not None:
+                detail["password_changed"] = True
+            self._audit.record_sync(
+                s, actor=actor, action="user.update", target=username, outcome="ok", detail=detail
+            )
+            return UserRead.model_validate(user)
+
+        return await self._db.run(update)
+
+    async def ensure_admin(self, *, username: str, password: str | None) -> str | None:
+        """Create the first admin when there are no users. Returns a generated password, if any."""
+        if await self._db.run(repo.count) > 0:
+            return None
+        generated = None if password else generate_password()
+        try:
+            await self.create_user(
+                username=username, password=password or str(generated), role=Role.ADMIN
+            )
+        except Conflict:
+            # Another process created it first (several servers on one PostgreSQL).
+            return None
+        logger.info("created the first admin user {!r}", username)
+        return generated
+
+
+def _removes_admin(user: User, changes: UserUpdate) -> bool:
+    if user.role != Role.ADMIN or not user.is_active:
+        return False
+    demoted = changes.role is not None and changes.role != Role.ADMIN
+    return demoted or changes.is_active is False
+
+
+def _active_admins(s: Session) -> int:
+    return sum(1 for u in repo.list_all(s) if u.role == Role.ADMIN and u.is_active)
