@@ -8,6 +8,7 @@ make-up workdays are never trading days, so holidays cannot be derived from a ru
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -57,9 +58,13 @@ CLOSE_UNCROSS: Final = time(15, 0)
 def _xshg() -> tuple[date, date, frozenset[date]]:
     import exchange_calendars  # slow import (pandas); only paid when hours are enforced
 
-    cal = exchange_calendars.get_calendar("XSHG")
-    days = frozenset(ts.date() for ts in cal.sessions)
-    return cal.first_session.date(), cal.last_session.date(), days
+    # exchange_calendars trips pandas deprecation warnings on construction; they are its
+    # business, and our test suite turns warnings into errors.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cal = exchange_calendars.get_calendar("XSHG")
+        days = frozenset(ts.date() for ts in cal.sessions)
+        return cal.first_session.date(), cal.last_session.date(), days
 
 
 class TradingCalendar:
