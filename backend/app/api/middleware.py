@@ -167,8 +167,7 @@ class RequestContextMiddleware:
                 await self.app(scope, receive, send_with_id)
         finally:
             if self.metrics is not None:
-                route = scope.get("route")
-                template = getattr(route, "path", None) or "unmatched"
+                template = route_template(scope)
                 method = scope["method"]
                 self.metrics.requests.labels(method, template, str(status)).inc()
                 self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
@@ -176,6 +175,23 @@ class RequestContextMiddleware:
                     self.metrics.rate_limited.labels(
                         "login" if template.endswith("/auth/token") else "orders"
                     ).inc()
+
+
+def route_template(scope: Scope) -> str:
+    """`/api/v1/trading/orders/{order_id}`: the matched route's template under its prefixes.
+
+    FastAPI may leave the included route's own (prefix-less) path in `scope["route"]`; the
+    prefixes are literal, so they are the leading segments of the request path.
+    """
+    template = getattr(scope.get("route"), "path", None)
+    if not template:
+        return "unmatched"
+    if ":path}" in template:
+        return str(template)
+    extra = scope.get("path", "").count("/") - template.count("/")
+    if extra <= 0:
+        return str(template)
+    return "/".join(str(scope["path"]).split("/")[: extra + 1]) + str(template)
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
