@@ -26,7 +26,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer)\s+[\w.~+/=-]+"), rf"\1 {_MASK}"),
     (
         re.compile(
-            rf"(?i)([\"']?\b\w*{_SENSITIVE_WORDS}[\"']?\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,&;}}]+)"
+            rf"(?i)([\"']?\b\w*{_SENSITIVE_WORDS}\w*[\"']?\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,&;}}]+)"
         ),
         rf"\1{_MASK}",
     ),
