@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import StrEnum
 from typing import Final
@@ -90,6 +91,8 @@ def _lookup(digits: str, exchange: str) -> Board | None:
     return None
 
 
+# Pure and hot (every order and quote); caching makes repeated lookups free.
+@functools.lru_cache(maxsize=8192)
 def normalize_code(raw: str) -> str:
     """`600519`, `sh600519`, `SH600519`, `600519.sh`, `600519.XSHG`, `600519.SS` -> `600519.SH`.
 
@@ -140,6 +143,7 @@ def market_of(code: str) -> int:
     return xtconstant.MARKET_STR_TO_ENUM_MAPPING[exchange_of(code)]
 
 
+@functools.lru_cache(maxsize=8192)
 def board_of(code: str) -> Board:
     """Board of a normalized code; raises InvalidStockCode for unknown ranges."""
     digits, exchange = _split(code)

@@ -6,6 +6,7 @@ quantities are shares, prices `Decimal`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -114,6 +115,7 @@ def check_quantity(
     return _sell_lot_error(rule, quantity, sellable)
 
 
+@functools.lru_cache(maxsize=8192)
 def price_tick(code: str) -> Decimal:
     """Minimum price step: 0.01 for stocks and indices, 0.001 for funds and bonds (§3.1)."""
     board = board_of(code)

@@ -378,8 +378,11 @@ class SimulatedXtQuantTrader:
                 if self._stopping.is_set() and self._gen <= self._delivered:
                     return
                 gen, batch, events = self._take()
-                if batch is not None:
-                    self._store.write(**batch)
+            # Only this thread writes, so committing outside the lock keeps batches in order
+            # while callers go on placing orders.
+            if batch is not None:
+                self._store.write(**batch)
+            with self._cv:
                 self._committed = max(self._committed, gen)
                 self._cv.notify_all()
             self._deliver(events)
