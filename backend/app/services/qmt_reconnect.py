@@ -167,6 +167,12 @@ class SubmitSettler:
         self._deadlines[order_id] = time.monotonic() + self.response_timeout
         self._ensure_watchdog()
 
+    def abandon(self, order_id: int) -> None:
+        """The submit call failed or answered -1 and its caller settles it: stop watching."""
+        self._inflight.pop(order_id, None)
+        self._deadlines.pop(order_id, None)
+        self._seqs.pop(order_id, None)
+
     def refused(self, order_id: int) -> None:
         """`order_stock_async` returned -1: read the order back now; never re-send it."""
         self._inflight.pop(order_id, None)
