@@ -31,8 +31,12 @@ from backend.app.db.migrate import upgrade_database
 from backend.app.db.session import Database
 from backend.app.models.problem import Problem
 from backend.app.services.audit import AuditLog
+from backend.app.services.events import EventBus
+from backend.app.services.qmt_service import QMTService
 from backend.app.services.rate_limit import RateLimiter
 from backend.app.services.risk import RiskEngine
+from backend.app.services.strategies import build_strategies
+from backend.app.services.trading_service import TradingService
 from backend.app.services.users import UserService
 
 Step = Callable[[FastAPI, Settings], AbstractAsyncContextManager[None]]
@@ -104,6 +108,24 @@ def _announce_admin_password(username: str, password: str) -> None:
     )
 
 
+@asynccontextmanager
+async def _build_trading(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    # Tests may set app.state.sim_clock (a ManualClock) before the lifespan runs.
+    events = EventBus()
+    qmt = QMTService(settings=settings, clock=getattr(app.state, "sim_clock", None))
+    trading = TradingService(
+        settings=settings, db=app.state.db, qmt=qmt, risk=app.state.risk,
+        audit=app.state.audit, events=events,
+    )  # fmt: skip
+    app.state.events, app.state.qmt, app.state.trading = events, qmt, trading
+    try:
+        await trading.start()  # connect the broker, then reconcile the journal
+        yield
+    finally:
+        await trading.stop()
+        await qmt.disconnect()
+
+
 # Order matters: each step may use what the steps above it put on app.state.
 STARTUP_STEPS: tuple[Step, ...] = (
     _build_database,  # app.state.db (migrated)
@@ -111,6 +133,8 @@ STARTUP_STEPS: tuple[Step, ...] = (
     _build_audit,  # app.state.audit
     _build_risk,  # app.state.risk (rules + kill switch loaded), app.state.rate_limiter
     _build_users,  # app.state.users (+ the first admin)
+    _build_trading,  # app.state.events, app.state.qmt, app.state.trading (connected, reconciled)
+    build_strategies,  # app.state.strategies (stale `running` runs marked stopped)
 )
 
 

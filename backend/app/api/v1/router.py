@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.app.api.v1 import auth, risk
+from backend.app.api.v1 import auth, market, risk, strategies, stream, trading
 from backend.app.models.problem import PROBLEM_RESPONSES
 
 
@@ -14,4 +14,8 @@ def build_api_router() -> APIRouter:
     # /auth guards per route: /auth/token must stay open.
     api.include_router(auth.router)
     api.include_router(risk.router)
+    api.include_router(trading.router)
+    api.include_router(market.router)
+    api.include_router(stream.router)
+    api.include_router(strategies.router)
     return api

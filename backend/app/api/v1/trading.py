@@ -1,0 +1,132 @@
+"""Trading: status, orders, trades, positions, account. Thin: parse, call one service method."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
+
+from backend.app.api.deps import TraderUser, TradingDep, ViewerUser
+from backend.app.api.limits import rate_limit_orders
+from backend.app.domain.enums import Side
+from backend.app.models.orders import (
+    OrderCreate,
+    OrderDetail,
+    OrderPage,
+    OrderPlaced,
+    OrderRead,
+    OrderStatusFilter,
+    TradePage,
+)
+from backend.app.models.trading import AccountInfo, PositionPage, TradingStatus
+
+router = APIRouter(prefix="/trading", tags=["trading"])
+OrderId = Annotated[int, Path(ge=1, le=2**62)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(max_length=32, description="上一页的 next_cursor")]
+Since = Annotated[datetime | None, Query(description="ISO 8601 with offset")]
+
+
+@router.get("/status", response_model=TradingStatus)
+async def get_status(trading: TradingDep, _: ViewerUser) -> TradingStatus:
+    """Mode, broker connection, kill switch, account and the market session."""
+    return trading.get_status()
+
+
+@router.post(
+    "/order", response_model=OrderPlaced, status_code=201,
+    dependencies=[Depends(rate_limit_orders)],
+    responses={200: {"model": OrderPlaced, "description": "A repeat: the existing order"}},
+)  # fmt: skip
+async def place_order(
+    body: OrderCreate,
+    response: Response,
+    trading: TradingDep,
+    user: TraderUser,
+    idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
+) -> OrderPlaced:
+    """Place an order (201); a repeat of a client_order_id/Idempotency-Key returns it (200)."""
+    order, created = await trading.place_order(
+        request=body, actor=user, idempotency_key=idempotency_key
+    )
+    response.status_code = 201 if created else 200
+    return _placed(order, created)
+
+
+def _placed(order: OrderRead, created: bool) -> OrderPlaced:
+    ok = order.status != "rejected"
+    if not created:
+        message = "重复请求，返回已有订单 / repeat: the existing order"
+    elif ok:
+        message = "委托已提交 / order submitted"
+    else:
+        message = order.status_msg
+    return OrderPlaced(**order.model_dump(), success=ok, message=message)
+
+
+router.add_api_route(
+    "/place-order", place_order, methods=["POST"], response_model=OrderPlaced, status_code=201,
+    deprecated=True, dependencies=[Depends(rate_limit_orders)],
+    summary="Place Order (legacy path)", description="The same as `POST /trading/order`.",
+)  # fmt: skip
+
+
+@router.get("/orders", response_model=OrderPage)
+async def list_orders(
+    trading: TradingDep,
+    _: ViewerUser,
+    status: Annotated[OrderStatusFilter | None, Query(description="`open` 或状态名")] = None,
+    stock_code: Annotated[str | None, Query(max_length=32)] = None,
+    side: Side | None = None,
+    since: Since = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> OrderPage:
+    """Orders, newest first; `status=open` means not final."""
+    return await trading.list_orders(
+        status=status, stock_code=stock_code, side=side, since=since, limit=limit, cursor=cursor
+    )
+
+
+@router.get("/orders/{order_id}", response_model=OrderDetail)
+async def get_order(order_id: OrderId, trading: TradingDep, _: ViewerUser) -> OrderDetail:
+    """One order with its fills."""
+    return await trading.get_order(order_id=order_id)
+
+
+@router.delete(
+    "/orders/{order_id}", response_model=OrderRead, status_code=202,
+    dependencies=[Depends(rate_limit_orders)],
+)  # fmt: skip
+async def cancel_order(order_id: OrderId, trading: TradingDep, user: TraderUser) -> OrderRead:
+    """Cancel: 202 with status `pending_cancel`; 409 when the order is already final."""
+    return await trading.cancel_order(order_id=order_id, actor=user)
+
+
+@router.get("/trades", response_model=TradePage)
+async def list_trades(
+    trading: TradingDep,
+    _: ViewerUser,
+    order_id: Annotated[int | None, Query(ge=1)] = None,
+    stock_code: Annotated[str | None, Query(max_length=32)] = None,
+    since: Since = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> TradePage:
+    """Fills, newest first."""
+    return await trading.list_trades(
+        order_id=order_id, stock_code=stock_code, since=since, limit=limit, cursor=cursor
+    )
+
+
+@router.get("/positions", response_model=PositionPage)
+async def get_positions(trading: TradingDep, _: ViewerUser) -> PositionPage:
+    """Holdings with sellable (T+1) and frozen volume and profit/loss."""
+    return await trading.get_positions()
+
+
+@router.get("/account-info", response_model=AccountInfo)
+async def get_account_info(trading: TradingDep, _: ViewerUser) -> AccountInfo:
+    """Cash, frozen cash, market value, total value and profit/loss."""
+    return await trading.get_account_info()

@@ -1,0 +1,118 @@
+"""Order journal queries (sync; called inside `Database.run`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.app.db.tables import Order, OrderEvent
+from backend.app.domain.order_state import FINAL
+
+_FINAL_VALUES = tuple(s.value for s in FINAL)
+
+
+def insert_order(s: Session, **fields: Any) -> Order:
+    """Add an order and its first event; flushes so the id is known."""
+    order = Order(**fields)
+    s.add(order)
+    s.flush()
+    s.add(
+        OrderEvent(
+            order_id=order.id, old_status=None, new_status=order.status,
+            broker_status=None, message="accepted", created_at=order.created_at,
+        )
+    )  # fmt: skip
+    return order
+
+
+def add_event(
+    s: Session, order: Order, old: str | None, new: str, message: str, at: datetime
+) -> None:
+    s.add(
+        OrderEvent(
+            order_id=order.id, old_status=old, new_status=new,
+            broker_status=order.broker_status, message=message[:2000], created_at=at,
+        )
+    )  # fmt: skip
+
+
+def get(s: Session, account_id: str, order_id: int) -> Order | None:
+    order = s.get(Order, order_id)
+    return order if order is not None and order.account_id == account_id else None
+
+
+def by_client_id(s: Session, account_id: str, client_order_id: str) -> Order | None:
+    return s.scalar(
+        select(Order).where(
+            Order.account_id == account_id, Order.client_order_id == client_order_id
+        )
+    )
+
+
+def by_ids(s: Session, account_id: str, ids: Iterable[int]) -> dict[int, Order]:
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = s.scalars(select(Order).where(Order.account_id == account_id, Order.id.in_(ids)))
+    return {o.id: o for o in rows}
+
+
+def by_broker_ids(s: Session, account_id: str, broker_ids: Iterable[int]) -> dict[int, Order]:
+    ids = list(set(broker_ids))
+    if not ids:
+        return {}
+    rows = s.scalars(
+        select(Order).where(Order.account_id == account_id, Order.broker_order_id.in_(ids))
+    )
+    return {o.broker_order_id: o for o in rows if o.broker_order_id is not None}
+
+
+def open_orders(s: Session, account_id: str) -> Sequence[Order]:
+    return s.scalars(
+        select(Order)
+        .where(Order.account_id == account_id, Order.status.not_in(_FINAL_VALUES))
+        .order_by(Order.id)
+    ).all()
+
+
+def list_page(
+    s: Session,
+    account_id: str,
+    *,
+    status: str | None,
+    stock_code: str | None,
+    side: str | None,
+    since: datetime | None,
+    before_id: int | None,
+    limit: int,
+) -> Sequence[Order]:
+    """Newest first, keyset-paged on id (`before_id` = the last id of the previous page)."""
+    q = select(Order).where(Order.account_id == account_id)
+    if status == "open":
+        q = q.where(Order.status.not_in(_FINAL_VALUES))
+    elif status:
+        q = q.where(Order.status == status)
+    if stock_code:
+        q = q.where(Order.stock_code == stock_code)
+    if side:
+        q = q.where(Order.side == side)
+    if since:
+        q = q.where(Order.created_at >= since)
+    if before_id:
+        q = q.where(Order.id < before_id)
+    return s.scalars(q.order_by(Order.id.desc()).limit(limit)).all()
+
+
+def day_stats(s: Session, account_id: str, since: datetime) -> tuple[int, Decimal]:
+    """(orders, turnover) placed since `since` that were not refused before the broker."""
+    row = s.execute(
+        select(func.count(Order.id), func.coalesce(func.sum(Order.price * Order.quantity), 0))
+        .where(Order.account_id == account_id, Order.created_at >= since)
+        .where(~((Order.status == "rejected") & Order.broker_order_id.is_(None)))
+    ).one()
+    return int(row[0]), Decimal(str(row[1] or 0))

@@ -1,0 +1,54 @@
+"""API schemas of market data: quotes, instruments, bars."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel
+
+
+class Quote(BaseModel):
+    stock_code: str
+    stock_name: str
+    last_price: Decimal
+    open: Decimal | None
+    high: Decimal | None
+    low: Decimal | None
+    pre_close: Decimal
+    limit_up: Decimal | None
+    limit_down: Decimal | None
+    bid: list[tuple[Decimal, int]]
+    ask: list[tuple[Decimal, int]]
+    volume: int
+    amount: Decimal
+    time: datetime
+
+
+class Instrument(BaseModel):
+    stock_code: str
+    stock_name: str
+    exchange: str
+    board: str
+    lot_size: int
+    price_tick: Decimal
+    pre_close: Decimal
+    limit_up: Decimal | None
+    limit_down: Decimal | None
+
+
+class Bar(BaseModel):
+    time: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+    amount: Decimal
+
+
+class Bars(BaseModel):
+    stock_code: str
+    period: Literal["1d", "1m"]
+    items: list[Bar]

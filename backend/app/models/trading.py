@@ -1,0 +1,47 @@
+"""API schemas of the account: positions, account info, trading status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from backend.app.domain.enums import MarketSession
+
+
+class PositionRead(BaseModel):
+    stock_code: str
+    stock_name: str
+    volume: int
+    can_use_volume: int
+    frozen_volume: int
+    avg_price: Decimal
+    last_price: Decimal
+    market_value: Decimal
+    profit_loss: Decimal
+
+
+class PositionPage(BaseModel):
+    items: list[PositionRead]
+
+
+class AccountInfo(BaseModel):
+    account_id: str
+    available_cash: Decimal
+    frozen_cash: Decimal
+    market_value: Decimal
+    total_value: Decimal
+    positions_count: int
+    total_profit_loss: Decimal
+
+
+class TradingStatus(BaseModel):
+    mode: str
+    connected: bool
+    trading_enabled: bool
+    account_id: str
+    account_type: str
+    session: MarketSession
+    server_time: datetime
+    detail: str = ""

@@ -1,0 +1,484 @@
+"""QMTService: the one owner of the broker (one Trader, one StockAccount, one MarketData).
+
+Both modes share one code path: the trader is xtquant's `XtQuantTrader` (live) or the
+simulator's `SimulatedXtQuantTrader`, built by `build_broker` from Settings.
+
+Threading (XTQUANT.md §2.2): every trader call runs on this service's own worker threads,
+never on the event loop and never inside a callback. Callbacks arrive on the trader's push
+thread; `_Bridge` copies each record into a frozen domain value (xt_mapping) and hops to the
+loop with `loop.call_soon_threadsafe`, where `_deliver` updates the caches and hands the
+update to the sink (TradingService). The loop is captured in `start()` (called in lifespan).
+
+Extension points for reconnect/-1 settling: `_on_disconnected` (runs on the loop after a
+disconnect push) and `reconnect()`; the sink's owner reconciles after `connection` events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any, TypeVar
+
+from loguru import logger
+
+from backend.app.core.config import Settings
+from backend.app.core.errors import BrokerUnavailable, InvalidStockCode
+from backend.app.domain.enums import OrderType, Side
+from backend.app.services import xt_mapping as xm
+from backend.app.services.qmt_reconnect import Reconnector, SubmitSettler
+from xtquant_adapter.ashare.calendar import SHANGHAI
+from xtquant_adapter.ashare.codes import InvalidStockCode as AdapterInvalidCode
+from xtquant_adapter.ashare.codes import normalize_code
+from xtquant_adapter.protocol import AccountLike, MarketData, Trader
+
+T = TypeVar("T")
+Sink = Callable[[xm.BrokerUpdate], None]
+
+
+class Clock:
+    """Anything with `now() -> aware datetime` (the simulator's SystemClock / ManualClock)."""
+
+    def now(self) -> datetime:
+        return datetime.now(SHANGHAI)
+
+
+@dataclass(slots=True)
+class Broker:
+    trader: Trader
+    market: MarketData
+    account: AccountLike
+    clock: Any
+
+
+BrokerFactory = Callable[[Settings, Any], Broker]
+
+_session_counter = itertools.count(1)
+
+
+def _fees(settings: Settings) -> Any:
+    from xtquant_adapter.ashare.fees import FeeSchedule
+
+    return FeeSchedule(
+        commission_rate=settings.sim_commission_rate, commission_min=settings.sim_commission_min
+    )
+
+
+def build_broker(settings: Settings, clock: Any = None) -> Broker:
+    """Simulated -> SimulatedXtQuantTrader on `data_dir`; live -> xtquant_adapter.real."""
+    if settings.is_simulated:
+        from xtquant_adapter.sim import SimConfig, SimulatedXtQuantTrader, SystemClock
+        from xtquant_adapter.xttype import StockAccount
+
+        config = SimConfig(
+            account_id=settings.miniqmt_account_id,
+            initial_cash=settings.sim_initial_cash,
+            initial_positions=dict(settings.sim_initial_positions),
+            enforce_trading_hours=settings.sim_enforce_trading_hours,
+            seed=settings.sim_seed,
+            fees=_fees(settings),
+        )
+        clock = clock or SystemClock()
+        session = settings.miniqmt_session_id or int(time.time()) % 1_000_000
+        trader = SimulatedXtQuantTrader(
+            str(settings.data_dir / "sim"), session, config=config, clock=clock
+        )
+        return Broker(trader, trader.market, StockAccount(settings.miniqmt_account_id), clock)
+    from xtquant_adapter import real
+
+    ids = real.SessionIds(settings.miniqmt_session_id)
+    trader = real.build_trader(settings.miniqmt_userdata_path or "", ids.next())
+    return Broker(  # a test's ManualClock stands in for wall time (trading-hours checks)
+        trader,
+        real.RealMarketData(),
+        real.make_account(settings.miniqmt_account_id),
+        clock or Clock(),
+    )
+
+
+class _Bridge:
+    """The TraderCallback: copy on the push thread, then hop to the loop. Never blocks."""
+
+    def __init__(self, service: QMTService) -> None:
+        self._svc = service
+
+    def _hop(self, convert: Callable[[Any], xm.BrokerUpdate], record: Any) -> None:
+        try:
+            update = convert(record)
+        except Exception:
+            logger.exception("could not copy a broker push {!r}", record)
+            return
+        self._svc._post(update)
+
+    def on_connected(self) -> None:
+        self._svc._post(xm.ConnectionChange(True, "connected"))
+
+    def on_disconnected(self) -> None:
+        self._svc._post(xm.ConnectionChange(False, "MiniQMT disconnected"))
+
+    def on_account_status(self, status: Any) -> None:
+        logger.info("account status {} = {}", status.account_id, status.status)
+
+    def on_stock_asset(self, asset: Any) -> None:
+        self._hop(xm.asset_from_xt, asset)
+
+    def on_stock_order(self, order: Any) -> None:
+        self._hop(xm.order_update_from_xt, order)
+
+    def on_stock_trade(self, trade: Any) -> None:
+        self._hop(xm.trade_update_from_xt, trade)
+
+    def on_stock_position(self, position: Any) -> None:
+        self._hop(xm.position_from_xt, position)
+
+    def on_order_error(self, order_error: Any) -> None:
+        self._hop(xm.order_error_from_xt, order_error)
+
+    def on_cancel_error(self, cancel_error: Any) -> None:
+        self._hop(xm.cancel_error_from_xt, cancel_error)
+
+    def on_order_stock_async_response(self, response: Any) -> None:
+        self._hop(xm.order_response_from_xt, response)
+
+    def on_cancel_order_stock_async_response(self, response: Any) -> None:
+        self._hop(xm.cancel_response_from_xt, response)
+
+
+class QMTService:
+    """Process-wide owner of the trader; built once in lifespan."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        clock: Any = None,
+        factory: BrokerFactory = build_broker,
+        call_timeout: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self._clock_arg = clock
+        self._factory = factory
+        self._timeout = call_timeout
+        self._broker: Broker | None = None
+        self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="qmt-call")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sink: Sink | None = None
+        self._connected = False
+        self.last_error = ""
+        self.connection_listeners: list[Callable[[bool, str], None]] = []
+        self._seq_orders: dict[int, int] = {}
+        self.asset: xm.AssetSnapshot | None = None
+        self.positions: dict[str, xm.PositionSnapshot] = {}
+        # Recovery (LIVE, services/qmt_reconnect.py): new session after a drop, lost answers.
+        self.closing = False
+        self.session_id: int | None = None
+        self.reconnector = Reconnector(self)
+        self.settler = SubmitSettler(self)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def account_id(self) -> str:
+        return self.settings.miniqmt_account_id
+
+    @property
+    def mode(self) -> str:
+        return self.settings.qmt_mode
+
+    @property
+    def broker(self) -> Broker:
+        if self._broker is None:
+            raise BrokerUnavailable("MiniQMT 未连接 / MiniQMT is not connected")
+        return self._broker
+
+    @property
+    def trader(self) -> Trader:
+        return self.broker.trader
+
+    @property
+    def market(self) -> MarketData:
+        return self.broker.market
+
+    def now(self) -> datetime:
+        clock = self._broker.clock if self._broker else self._clock_arg
+        return clock.now() if clock is not None else datetime.now(SHANGHAI)
+
+    def set_sink(self, sink: Sink) -> None:
+        """Where broker updates go, called on the loop thread in push order."""
+        self._sink = sink
+
+    async def start(self) -> None:
+        """Capture the loop, build the broker and connect (failures are reported, not raised)."""
+        self._loop = asyncio.get_running_loop()
+        if not await self.connect():
+            self.reconnector.schedule()
+
+    def is_connected(self) -> bool:
+        return self._connected
+
+    async def connect(self) -> bool:
+        """Build (if needed), start, connect and subscribe; True when the account is live."""
+        try:
+            if self._broker is None:
+                self._broker = await self.call(self._factory, self.settings, self._clock_arg)
+            broker = self._broker
+            self.session_id = getattr(broker.trader, "session_id", None)
+            await self.call(broker.trader.register_callback, _Bridge(self))
+            await self.call(broker.trader.start)
+            rc = await self.call(broker.trader.connect)
+            if rc != 0:
+                raise ConnectionError(f"connect() returned {rc}")
+            rc = await self.call(broker.trader.subscribe, broker.account)
+            if rc != 0:
+                raise ConnectionError(f"subscribe({self.account_id}) returned {rc}")
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            logger.error("MiniQMT connection failed: {}", self.last_error)
+            self._set_connected(False, self.last_error)
+            return False
+        self.last_error = ""
+        await self.refresh_account()
+        self._set_connected(True, "connected")
+        logger.info("MiniQMT connected: mode={} account={}", self.mode, self.account_id)
+        return True
+
+    async def disconnect(self) -> None:
+        self.closing = True
+        await self.reconnector.stop()
+        await self.settler.stop()
+        broker, self._broker = self._broker, None
+        if broker is not None:
+            # The simulator's close() also releases its books file; the SDK has only stop().
+            stop = getattr(broker.trader, "close", None) or broker.trader.stop
+            try:
+                await self.call(stop)
+            except Exception as exc:
+                logger.warning("trader.stop failed: {}", exc)
+        self._set_connected(False, "stopped")
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _set_connected(self, connected: bool, detail: str) -> None:
+        changed = connected != self._connected
+        self._connected = connected
+        if changed or not connected:
+            for listener in tuple(self.connection_listeners):
+                listener(connected, detail)
+
+    # --- the thread bridge ------------------------------------------------------------------
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        fut = loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+        try:
+            return await asyncio.wait_for(fut, self._timeout)
+        except TimeoutError as exc:
+            raise BrokerUnavailable(
+                f"MiniQMT 无响应（{self._timeout}s）/ MiniQMT did not answer within "
+                f"{self._timeout}s"
+            ) from exc
+
+    def _post(self, update: xm.BrokerUpdate) -> None:
+        """From the push thread: hand a frozen update to the loop."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        # The loop may close while we shut down; a push then has nowhere to go.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._deliver, update)
+
+    def _deliver(self, update: xm.BrokerUpdate) -> None:
+        if isinstance(update, xm.AssetSnapshot):
+            self.asset = update
+        elif isinstance(update, xm.PositionSnapshot):
+            self.positions[update.stock_code] = update
+        elif isinstance(update, xm.ConnectionChange):
+            if not update.connected:
+                self._set_connected(False, update.detail)
+                self._on_disconnected()
+        elif isinstance(update, xm.OrderResponse | xm.OrderError) and update.order_id is None:
+            order_id = self._seq_orders.get(update.seq)
+            if order_id is not None:
+                update = _with_order_id(update, order_id)
+        self.settler.observe(update)
+        if self._sink is not None:
+            self._sink(update)
+
+    def _on_disconnected(self) -> None:
+        """Hook for reconnect-with-backoff (LIVE); the state is already reported."""
+        logger.warning("MiniQMT disconnected: account={}", self.account_id)
+        self.reconnector.schedule()
+
+    def deliver(self, update: xm.BrokerUpdate) -> None:
+        """Hand an update to the sink as if pushed (on the loop; used by settlement)."""
+        self._deliver(update)
+
+    async def reconnect(self) -> bool:
+        """Replace the dead trader by a new one on a new session id (connect is one-shot)."""
+        old, self._broker = self._broker, None
+        if old is not None:
+            stop = getattr(old.trader, "close", None) or old.trader.stop
+            try:
+                await self.call(stop)
+            except Exception as exc:
+                logger.warning("stopping the old trader failed: {}", exc)
+        self._seq_orders.clear()  # a new trader numbers its seqs from 1 again
+        fresh = self.settings.model_copy(update={"miniqmt_session_id": None})
+        try:
+            self._broker = await self.call(self._factory, fresh, self._clock_arg)
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            logger.error("MiniQMT connection failed: {}", self.last_error)
+            return False
+        return await self.connect()
+
+    # --- orders -----------------------------------------------------------------------------
+
+    def _require_connected(self) -> Broker:
+        if not self._connected or self._broker is None:
+            raise BrokerUnavailable(
+                "MiniQMT 未连接 / MiniQMT is not connected"
+                + (f" ({self.last_error})" if self.last_error else "")
+            )
+        return self._broker
+
+    async def submit(
+        self,
+        order_id: int,
+        *,
+        stock_code: str,
+        side: Side,
+        quantity: int,
+        price_type: int,
+        price: Decimal,
+        strategy_name: str = "",
+    ) -> int:
+        """`order_stock_async` with our id in `order_remark`; the seq (> 0) or -1."""
+        broker = self._require_connected()
+
+        def send() -> int:
+            seq = broker.trader.order_stock_async(
+                broker.account, stock_code, xm.SIDE_TO_XT[side], int(quantity), price_type,
+                float(price), strategy_name, str(order_id),
+            )  # fmt: skip
+            if seq > 0:
+                self._seq_orders[seq] = order_id
+            return int(seq)
+
+        # The answer may arrive before order_stock_async returns; the settler expects that.
+        self.settler.begin(order_id)
+        try:
+            seq = await self.call(send)
+        except BaseException:
+            self.settler.abandon(order_id)
+            raise
+        if seq > 0:
+            self.settler.submitted(order_id, seq)
+        else:
+            self.settler.abandon(order_id)  # TradingService.settle_unknown reads a -1 back
+        return seq
+
+    async def cancel(self, broker_order_id: int) -> int:
+        """`cancel_order_stock_async`; the seq (> 0) or -1."""
+        broker = self._require_connected()
+        return int(
+            await self.call(broker.trader.cancel_order_stock_async, broker.account,
+                             int(broker_order_id))
+        )  # fmt: skip
+
+    async def query_orders(self) -> list[xm.OrderUpdate]:
+        broker = self._require_connected()
+        rows = await self.call(broker.trader.query_stock_orders, broker.account, False)
+        return [xm.order_update_from_xt(o) for o in rows or []]
+
+    async def query_trades(self) -> list[xm.TradeUpdate]:
+        broker = self._require_connected()
+        rows = await self.call(broker.trader.query_stock_trades, broker.account)
+        return [xm.trade_update_from_xt(t) for t in rows or []]
+
+    async def query_order_by_remark(self, order_id: int) -> xm.OrderUpdate | None:
+        """The broker's copy of our order (matched by `order_remark`), or None."""
+        for o in await self.query_orders():
+            if o.order_id == order_id:
+                return o
+        return None
+
+    # --- account (the seed's names) -----------------------------------------------------------
+
+    async def refresh_account(self) -> None:
+        """Reload the asset and position caches from the broker."""
+        try:
+            self.asset = await self.get_account_info()
+            self.positions = {p.stock_code: p for p in await self.get_all_positions()}
+        except Exception as exc:
+            logger.warning("account refresh failed: {}", exc)
+
+    async def get_account_info(self) -> xm.AssetSnapshot:
+        broker = self._require_connected() if self._connected else self.broker
+        asset = await self.call(broker.trader.query_stock_asset, broker.account)
+        if asset is None:
+            raise BrokerUnavailable("MiniQMT 未返回资产 / MiniQMT returned no asset")
+        self.asset = xm.asset_from_xt(asset)
+        return self.asset
+
+    async def get_all_positions(self) -> list[xm.PositionSnapshot]:
+        broker = self.broker
+        rows = await self.call(broker.trader.query_stock_positions, broker.account)
+        positions = [xm.position_from_xt(p) for p in rows or []]
+        self.positions = {p.stock_code: p for p in positions}
+        return positions
+
+    @staticmethod
+    def _format_stock_code(stock_code: str) -> str:
+        """`600519` / `SH600519` / `600519.sh` -> `600519.SH` (raises InvalidStockCode)."""
+        try:
+            return normalize_code(stock_code)
+        except AdapterInvalidCode as exc:
+            raise InvalidStockCode(str(exc)) from exc
+
+    async def _order_sync(
+        self, side: Side, stock_code: str, quantity: int, price: Decimal, order_type: OrderType,
+        strategy_name: str, remark: str,
+    ) -> int:  # fmt: skip
+        broker = self._require_connected()
+        code = self._format_stock_code(stock_code)
+        price_type = xm.price_type_for(code, order_type)
+        return int(
+            await self.call(
+                broker.trader.order_stock, broker.account, code, xm.SIDE_TO_XT[side],
+                int(quantity), price_type, float(price), strategy_name, remark,
+            )
+        )  # fmt: skip
+
+    async def buy_stock(
+        self, stock_code: str, quantity: int, price: Decimal, *,
+        order_type: OrderType = OrderType.LIMIT, strategy_name: str = "", remark: str = "",
+    ) -> int:  # fmt: skip
+        """Direct broker buy (no journal, no risk): the broker order id, or -1.
+
+        Use TradingService.place_order for anything users do; this is the seed's raw call.
+        """
+        return await self._order_sync(
+            Side.BUY, stock_code, quantity, price, order_type, strategy_name, remark
+        )
+
+    async def sell_stock(
+        self, stock_code: str, quantity: int, price: Decimal, *,
+        order_type: OrderType = OrderType.LIMIT, strategy_name: str = "", remark: str = "",
+    ) -> int:  # fmt: skip
+        """Direct broker sell (no journal, no risk): the broker order id, or -1."""
+        return await self._order_sync(
+            Side.SELL, stock_code, quantity, price, order_type, strategy_name, remark
+        )
+
+
+def _with_order_id(update: Any, order_id: int) -> Any:
+    from dataclasses import replace
+
+    return replace(update, order_id=order_id)

@@ -1,0 +1,154 @@
+"""The read side of TradingService: orders, trades, positions, account, status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from backend.app.core.errors import DomainError, OrderNotFound, ValidationFailed
+from backend.app.db.repositories import orders as order_repo
+from backend.app.db.repositories import trades as trade_repo
+from backend.app.domain.enums import MarketSession
+from backend.app.models.orders import FillRead, OrderDetail, OrderPage, OrderRead, TradePage
+from backend.app.models.trading import AccountInfo, PositionPage, PositionRead, TradingStatus
+
+if TYPE_CHECKING:
+    from backend.app.core.config import Settings
+    from backend.app.db.session import Database
+    from backend.app.services.order_validation import OrderValidator
+    from backend.app.services.qmt_service import QMTService
+    from backend.app.services.risk import RiskEngine
+
+_FEN = Decimal("0.01")
+MAX_PAGE = 500
+
+
+def _cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    if not cursor.isdigit():
+        raise ValidationFailed(
+            "cursor 无效 / invalid cursor",
+            errors=[{"loc": ["query", "cursor"], "msg": "not a cursor from next_cursor"}],
+        )
+    return int(cursor)
+
+
+class TradingQueries:
+    _settings: Settings
+    _db: Database
+    _qmt: QMTService
+    _risk: RiskEngine
+    _account: str
+    _validator: OrderValidator
+
+    async def get_order(self, *, order_id: int) -> OrderDetail:
+        """One order with its fills.
+
+        Raises:
+            OrderNotFound.
+        """
+        from backend.app.services.trading_service import to_order_read, to_trade_read
+
+        def read(s: Any) -> tuple[Any, list[Any]]:
+            o = order_repo.get(s, self._account, order_id)
+            return o, list(trade_repo.of_order(s, order_id)) if o is not None else []
+
+        order, fills = await self._db.run(read)
+        if order is None:
+            raise OrderNotFound(f"订单 {order_id} 不存在 / order {order_id} not found")
+        return OrderDetail(
+            **to_order_read(order).model_dump(),
+            fills=[FillRead(**to_trade_read(t).model_dump()) for t in fills],
+        )  # fmt: skip
+
+    async def list_orders(
+        self, *, status: str | None = None, stock_code: str | None = None,
+        side: str | None = None, since: datetime | None = None, limit: int = 100,
+        cursor: str | None = None,
+    ) -> OrderPage:  # fmt: skip
+        """Orders, newest first, keyset-paged (`next_cursor`)."""
+        from backend.app.services.trading_service import to_order_read
+
+        code = self._code_filter(stock_code)
+        limit = max(1, min(limit, MAX_PAGE))
+        before = _cursor(cursor)
+        rows = await self._db.run(lambda s: order_repo.list_page(
+            s, self._account, status=status, stock_code=code, side=side, since=since,
+            before_id=before, limit=limit + 1))  # fmt: skip
+        items: list[OrderRead] = [to_order_read(o) for o in rows[:limit]]
+        nxt = str(rows[limit - 1].id) if len(rows) > limit else None
+        return OrderPage(items=items, next_cursor=nxt)
+
+    async def list_trades(
+        self, *, order_id: int | None = None, stock_code: str | None = None,
+        since: datetime | None = None, limit: int = 100, cursor: str | None = None,
+    ) -> TradePage:  # fmt: skip
+        """Fills, newest first, keyset-paged."""
+        from backend.app.services.trading_service import to_trade_read
+
+        code = self._code_filter(stock_code)
+        limit = max(1, min(limit, MAX_PAGE))
+        before = _cursor(cursor)
+        rows = await self._db.run(lambda s: trade_repo.list_page(
+            s, self._account, order_id=order_id, stock_code=code, since=since,
+            before_id=before, limit=limit + 1))  # fmt: skip
+        nxt = str(rows[limit - 1].id) if len(rows) > limit else None
+        return TradePage(items=[to_trade_read(t) for t in rows[:limit]], next_cursor=nxt)
+
+    def _code_filter(self, stock_code: str | None) -> str | None:
+        from backend.app.services.order_validation import normalize
+
+        return normalize(stock_code) if stock_code else None
+
+    async def get_positions(self) -> PositionPage:
+        """Holdings from the broker, with profit/loss at the last price.
+
+        Raises:
+            BrokerUnavailable.
+        """
+        positions = await self._qmt.get_all_positions()
+        items = []
+        for p in positions:
+            if p.volume <= 0 and p.frozen_volume <= 0:
+                continue
+            name = p.stock_name
+            if not name:
+                try:
+                    name = str((await self._validator.instrument(p.stock_code))
+                               .get("InstrumentName") or "")  # fmt: skip
+                except DomainError:
+                    name = ""
+            pl = ((p.last_price - p.avg_price) * p.volume).quantize(_FEN, ROUND_HALF_UP)
+            items.append(PositionRead(
+                stock_code=p.stock_code, stock_name=name, volume=p.volume,
+                can_use_volume=p.can_use_volume, frozen_volume=p.frozen_volume,
+                avg_price=p.avg_price, last_price=p.last_price, market_value=p.market_value,
+                profit_loss=pl,
+            ))  # fmt: skip
+        return PositionPage(items=items)
+
+    async def get_account_info(self) -> AccountInfo:
+        """Cash, market value and P/L of the account.
+
+        Raises:
+            BrokerUnavailable.
+        """
+        asset = await self._qmt.get_account_info()
+        positions = (await self.get_positions()).items
+        return AccountInfo(
+            account_id=self._account, available_cash=asset.cash, frozen_cash=asset.frozen_cash,
+            market_value=asset.market_value, total_value=asset.total_asset,
+            positions_count=sum(1 for p in positions if p.volume > 0),
+            total_profit_loss=sum((p.profit_loss for p in positions), Decimal("0.00")),
+        )  # fmt: skip
+
+    def get_status(self) -> TradingStatus:
+        """Mode, connection, kill switch, account and market session."""
+        return TradingStatus(
+            mode=self._settings.qmt_mode, connected=self._qmt.is_connected(),
+            trading_enabled=self._risk.trading_enabled, account_id=self._account,
+            account_type="STOCK", session=MarketSession(self._validator.session().value),
+            server_time=self._qmt.now(), detail=self._qmt.last_error,
+        )  # fmt: skip

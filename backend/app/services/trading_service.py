@@ -1,0 +1,420 @@
+"""TradingService: the order path (DESIGN.md "Placing an order") and the account's reads.
+
+place_order: static checks (order_validation) -> funds/position net of our unacknowledged
+orders -> risk check -> journal insert as `pending` (one transaction, with the audit entry)
+-> `order_stock_async(..., order_remark=<our id>)`. Idempotency: a client_order_id (or
+Idempotency-Key) already used returns the existing order when the content matches, else 409.
+All later changes to an order go through OrderUpdater, the single writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import uuid
+from collections import deque
+from datetime import UTC, datetime
+from datetime import time as dtime
+from decimal import Decimal
+from typing import Any
+
+from loguru import logger
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.app.core.config import Settings
+from backend.app.core.errors import BrokerUnavailable, DomainError, DuplicateClientOrderId
+from backend.app.db.repositories import orders as order_repo
+from backend.app.db.session import Database
+from backend.app.db.tables import Order, Trade
+from backend.app.domain.actor import Actor
+from backend.app.domain.enums import OrderStatus, OrderType, Side
+from backend.app.models.orders import OrderCreate, OrderRead, TradeRead
+from backend.app.services import xt_mapping as xm
+from backend.app.services.audit import AuditLog
+from backend.app.services.events import EventBus
+from backend.app.services.market_service import MarketService
+from backend.app.services.order_updates import Effects, MarkCancel, OrderUpdater, Reject
+from backend.app.services.order_validation import CheckedOrder, OrderValidator, Reservations
+from backend.app.services.qmt_service import QMTService
+from backend.app.services.reconcile import NOT_RECEIVED, reconcile
+from backend.app.services.risk import RiskContext, RiskEngine
+from backend.app.services.trading_queries import TradingQueries
+from xtquant_adapter.ashare.calendar import SHANGHAI
+from xtquant_adapter.ashare.fees import FeeSchedule
+
+
+def to_order_read(o: Order) -> OrderRead:
+    return OrderRead(
+        order_id=o.id, client_order_id=o.client_order_id, broker_order_id=o.broker_order_id,
+        stock_code=o.stock_code, stock_name=o.stock_name, side=Side(o.side),
+        order_type=OrderType(o.order_type), price=_px(o.price), quantity=o.quantity,
+        filled_quantity=o.filled_quantity, avg_fill_price=_px(o.avg_fill_price),
+        status=OrderStatus(o.status), status_msg=o.status_msg, broker_status=o.broker_status,
+        strategy_name=o.strategy_name, remark=o.remark, created_at=_aware(o.created_at),
+        updated_at=_aware(o.updated_at),
+    )  # fmt: skip
+
+
+def to_trade_read(t: Trade) -> TradeRead:
+    return TradeRead(
+        trade_id=t.broker_trade_id, order_id=t.order_id, broker_order_id=t.broker_order_id,
+        stock_code=t.stock_code, side=Side(t.side), price=_px(t.price), quantity=t.quantity,
+        amount=_px(t.amount), commission=_px(t.commission), traded_at=_aware(t.traded_at),
+    )  # fmt: skip
+
+
+def _px(d: Decimal | None) -> Decimal | None:
+    """Drop the journal's trailing zeros but keep at least fen: 10.5000 -> 10.50."""
+    if d is None:
+        return None
+    n = d.normalize()
+    return n.quantize(Decimal("0.01")) if n.as_tuple().exponent > -2 else n  # type: ignore[operator]
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _content_hash(code: str, req: OrderCreate) -> str:
+    price = "" if req.price is None else format(req.price.normalize(), "f")
+    text = "|".join((code, req.side.value, str(req.quantity), price, req.order_type.value,
+                     req.strategy_name, req.remark))  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class TradingService(TradingQueries):
+    """Use cases of trading; one per app, built in lifespan."""
+
+    def __init__(
+        self, *, settings: Settings, db: Database, qmt: QMTService, risk: RiskEngine,
+        audit: AuditLog, events: EventBus,
+    ) -> None:  # fmt: skip
+        self._settings, self._db, self._qmt = settings, db, qmt
+        self._risk, self._audit, self._events = risk, audit, events
+        self._account = settings.miniqmt_account_id
+        fees = FeeSchedule(commission_rate=settings.sim_commission_rate,
+                           commission_min=settings.sim_commission_min)  # fmt: skip
+        enforce = settings.sim_enforce_trading_hours if settings.is_simulated else True
+        self._validator = OrderValidator(qmt=qmt, fees=fees, enforce_hours=enforce)
+        self._updater = OrderUpdater(db=db, events=events, account_id=self._account)
+        self.market = MarketService(qmt=qmt, validator=self._validator)
+        self._updater.on_effects = self._on_effects
+        self._reserved = Reservations()
+        self._in_flight: set[int] = set()
+        self._day: Any = None
+        self._orders_today = 0
+        self._turnover_today = Decimal(0)
+        self._recent: dict[str, deque[float]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._started = False
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the update worker, connect the broker and reconcile the journal."""
+        self._updater.start()
+        self._qmt.set_sink(self._on_broker_update)
+        self._qmt.connection_listeners.append(self._on_connection)
+        await self._qmt.start()
+        await self._load_day_counters()
+        if self._qmt.is_connected():
+            await self.reconcile()
+        self._started = True
+
+    async def stop(self) -> None:
+        for task in tuple(self._tasks):
+            task.cancel()
+        await self._updater.drain()
+        await self._updater.stop()
+
+    async def reconcile(self) -> dict[str, int]:
+        """Bring every non-final order up to the broker's state (start, reconnect)."""
+        return await reconcile(
+            qmt=self._qmt, db=self._db, updater=self._updater, account_id=self._account,
+            in_flight=set(self._in_flight), today_start=self._today_start(),
+        )  # fmt: skip
+
+    async def drain(self) -> None:
+        """Wait until every broker update received so far is in the journal (tests, bench)."""
+        await self._updater.drain()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_connection(self, connected: bool, detail: str) -> None:
+        self._events.publish("connection", {
+            "connected": connected, "detail": detail, "mode": self._settings.qmt_mode,
+            "account_id": self._account,
+        })  # fmt: skip
+        if connected and self._started:
+            self._spawn(self.reconcile())
+
+    def _on_broker_update(self, update: xm.BrokerUpdate) -> None:
+        if isinstance(update, xm.AssetSnapshot):
+            self._events.publish("asset", _plain(update))
+        elif isinstance(update, xm.PositionSnapshot):
+            self._events.publish("position", _plain(update))
+        elif not isinstance(update, xm.ConnectionChange):
+            self._updater.push(update)
+
+    def _on_effects(self, fx: Effects) -> None:
+        for order_id in fx.acknowledged:
+            self._reserved.release(order_id)
+        for order_id, broker_id in fx.send_cancel:
+            self._spawn(self._send_cancel(order_id, broker_id))
+
+    async def _send_cancel(self, order_id: int, broker_id: int) -> None:
+        try:
+            seq = await self._qmt.cancel(broker_id)
+            msg = "cancel_order_stock_async returned -1"
+        except DomainError as exc:
+            seq, msg = -1, exc.detail
+        if seq <= 0:
+            logger.warning("cancel of order {} (broker {}) failed: {}", order_id, broker_id, msg)
+            self._updater.push(xm.CancelResult(broker_id, False, msg))
+
+    # --- placing -------------------------------------------------------------------------------
+
+    async def place_order(
+        self, *, request: OrderCreate, actor: Actor, idempotency_key: str | None = None
+    ) -> tuple[OrderRead, bool]:
+        """Validate, journal as `pending`, submit; (order, created). A repeat is (order, False).
+
+        Raises:
+            InvalidStockCode, UnknownInstrument, InvalidQuantity, InvalidPrice,
+            PriceOutOfLimit, MarketClosed, InsufficientFunds, InsufficientPosition,
+            RiskRejected, TradingDisabled, DuplicateClientOrderId, BrokerUnavailable,
+            ValidationFailed.
+        """
+        given = request.client_order_id or idempotency_key
+        if (
+            request.client_order_id
+            and idempotency_key
+            and request.client_order_id != idempotency_key
+        ):
+            raise DuplicateClientOrderId(
+                "Idempotency-Key 与 client_order_id 不一致 / Idempotency-Key and client_order_id "
+                "differ"
+            )
+        coid = given or uuid.uuid4().hex
+        try:
+            checked = await self._validator.check(request)
+            self._roll_day()
+            hold = self._validator.check_account(checked, self._reserved)
+            sig = f"{checked.stock_code}|{checked.side}|{checked.quantity}|{checked.price}"
+            self._risk.check(await self._risk_context(checked, coid, sig))
+        except DomainError as exc:
+            if given and (found := await self._existing(coid, request)) is not None:
+                return found, False
+            await self._audit_rejected(actor, request, coid, exc)
+            raise
+        return await self._journal_and_submit(request, checked, hold, coid, sig, actor, given)
+
+    async def _journal_and_submit(
+        self, request: OrderCreate, checked: CheckedOrder, hold: Any, coid: str, sig: str,
+        actor: Actor, given: str | None,
+    ) -> tuple[OrderRead, bool]:  # fmt: skip
+        # Reservation and counters are taken synchronously on the loop right after the
+        # checks, so two concurrent orders can never both pass on the same cash or cap.
+        tmp_key = -id(request)
+        self._reserved.add(tmp_key, hold)
+        value = (checked.price or checked.freeze_price) * checked.quantity
+        self._count(sig, value, +1)
+        now = datetime.now(UTC)
+        fields: dict[str, Any] = {
+            "account_id": self._account,
+            "client_order_id": coid,
+            "request_hash": _content_hash(checked.stock_code, request),
+            "broker_order_id": None,
+            "stock_code": checked.stock_code,
+            "stock_name": checked.stock_name,
+            "side": checked.side.value,
+            "order_type": checked.order_type.value,
+            "price_type": checked.price_type,
+            "price": checked.price,
+            "quantity": checked.quantity,
+            "filled_quantity": 0,
+            "status": OrderStatus.PENDING.value,
+            "status_msg": "",
+            "strategy_name": request.strategy_name,
+            "remark": request.remark,
+            "username": actor.username,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            order = await self._db.run(lambda s: self._insert(s, fields, actor))
+        except IntegrityError:
+            self._reserved.release(tmp_key)
+            self._count(sig, value, -1)
+            found = await self._existing(coid, request) if given else None
+            if found is None:
+                raise
+            return found, False
+        self._reserved.release(tmp_key)
+        self._reserved.add(order.id, hold)
+        read = to_order_read(order)
+        if self._events.subscriber_count:
+            self._events.publish("order", read.model_dump(mode="json"))
+        return await self._submit(order, checked, read), True
+
+    def _insert(self, s: Session, fields: dict[str, Any], actor: Actor) -> Order:
+        order = order_repo.insert_order(s, **fields)
+        self._audit.record_sync(
+            s, actor=actor, action="order.place", target=f"order:{order.id}", outcome="ok",
+            detail={"client_order_id": order.client_order_id, "stock_code": order.stock_code,
+                    "side": order.side, "quantity": order.quantity, "price": order.price,
+                    "order_type": order.order_type},
+        )  # fmt: skip
+        return order
+
+    async def _submit(self, order: Order, checked: CheckedOrder, read: OrderRead) -> OrderRead:
+        self._in_flight.add(order.id)
+        reason = "order_stock_async returned -1"
+        try:
+            seq = await self._qmt.submit(
+                order.id, stock_code=checked.stock_code, side=checked.side,
+                quantity=checked.quantity, price_type=checked.price_type,
+                price=checked.price or Decimal(0), strategy_name=order.strategy_name,
+            )  # fmt: skip
+        except DomainError as exc:
+            seq, reason = -1, exc.detail
+        finally:
+            self._in_flight.discard(order.id)
+        if seq > 0:
+            return read
+        logger.warning("order {} not accepted by the broker call: {}", order.id, reason)
+        return await self.settle_unknown(order.id, reason=reason)
+
+    async def settle_unknown(self, order_id: int, *, reason: str = "") -> OrderRead:
+        """After a failed or uncertain submit: read our order back from the broker by its
+        remark; if the broker has none, it is rejected (safe to re-send). If the broker cannot
+        be asked, the order stays `pending` until the next reconciliation settles it."""
+        try:
+            found = await self._qmt.query_order_by_remark(order_id)
+        except (BrokerUnavailable, DomainError) as exc:
+            logger.warning("order {} left pending until reconnect: {}", order_id, exc)
+            found = None
+            if not self._qmt.is_connected():
+                return await self.get_order(order_id=order_id)
+        if found is not None:
+            self._updater.push(found)
+            await self._updater.drain()
+        else:
+            msg = NOT_RECEIVED + (f" ({reason})" if reason else "")
+            await self._updater.command(Reject(order_id, msg))
+        return await self.get_order(order_id=order_id)
+
+    async def _existing(self, coid: str, request: OrderCreate) -> OrderRead | None:
+        order = await self._db.run(lambda s: order_repo.by_client_id(s, self._account, coid))
+        if order is None:
+            return None
+        try:
+            code = self._validator_code(request.stock_code)
+        except DomainError:
+            code = request.stock_code
+        if order.request_hash != _content_hash(code, request):
+            raise DuplicateClientOrderId(
+                f"client_order_id {coid!r} 已用于另一笔订单 {order.id} / already used for order "
+                f"{order.id} with other content", order_id=order.id,
+            )  # fmt: skip
+        return to_order_read(order)
+
+    @staticmethod
+    def _validator_code(stock_code: str) -> str:
+        from backend.app.services.order_validation import normalize
+
+        return normalize(stock_code)
+
+    async def _audit_rejected(
+        self, actor: Actor, request: OrderCreate, coid: str, exc: DomainError
+    ) -> None:
+        try:
+            await self._audit.record(
+                actor=actor, action="order.place", target=f"client:{coid}", outcome="rejected",
+                detail={"code": exc.code, "detail": exc.detail, "stock_code": request.stock_code,
+                        "side": request.side, "quantity": request.quantity,
+                        "price": request.price, **exc.extra},
+            )  # fmt: skip
+        except Exception:
+            logger.exception("audit of a rejected order failed")
+
+    # --- risk inputs -------------------------------------------------------------------------
+
+    def _today_start(self) -> datetime:
+        return datetime.combine(self._qmt.now().date(), dtime(0), SHANGHAI)
+
+    async def _load_day_counters(self) -> None:
+        start = self._today_start()
+        self._day = start.date()
+        n, turnover = await self._db.run(lambda s: order_repo.day_stats(s, self._account, start))
+        self._orders_today, self._turnover_today = n, turnover
+
+    def _roll_day(self) -> None:
+        today = self._qmt.now().date()
+        if today != self._day:
+            self._day, self._orders_today, self._turnover_today = today, 0, Decimal(0)
+
+    def _count(self, sig: str, value: Decimal, sign: int) -> None:
+        self._orders_today += sign
+        self._turnover_today += sign * value
+        if sign > 0:
+            self._recent.setdefault(sig, deque()).append(time.monotonic())
+        elif (times := self._recent.get(sig)) and times:
+            times.pop()
+
+    async def _risk_context(self, c: CheckedOrder, coid: str, sig: str) -> RiskContext:
+        rules = self._risk.rules
+        pos = self._qmt.positions.get(c.stock_code)
+        last = pos.last_price if pos and pos.last_price > 0 else None
+        if rules.max_price_deviation_pct or c.order_type is OrderType.MARKET:
+            tick = await self._qmt.call(self._qmt.market.get_full_tick, [c.stock_code])
+            raw = (tick.get(c.stock_code) or {}).get("lastPrice")
+            last = xm.dec(raw, "0.001") if raw else last
+        window = float(getattr(rules, "duplicate_window_seconds", 0) or 0)
+        times = self._recent.get(sig)
+        recent = 0
+        if times:
+            cutoff = time.monotonic() - window
+            while times and times[0] < cutoff:
+                times.popleft()
+            recent = len(times)
+        return RiskContext(
+            stock_code=c.stock_code, side=c.side, quantity=c.quantity,
+            price=c.price or last or c.freeze_price, last_price=last,
+            position_value=pos.market_value if pos else Decimal(0),
+            orders_today=self._orders_today, turnover_today=self._turnover_today,
+            client_order_id=coid, recent_same_orders=recent, order_type=c.order_type.value,
+        )  # fmt: skip
+
+    # --- cancelling ----------------------------------------------------------------------------
+
+    async def cancel_order(self, *, order_id: int, actor: Actor) -> OrderRead:
+        """Ask the broker to cancel; the order is `pending_cancel` until the broker answers.
+
+        Raises:
+            OrderNotFound, OrderNotCancellable, BrokerUnavailable.
+        """
+        if not self._qmt.is_connected():
+            raise BrokerUnavailable("MiniQMT 未连接，无法撤单 / MiniQMT is not connected")
+        try:
+            data = await self._updater.command(MarkCancel(order_id))
+        except DomainError as exc:
+            await self._audit.record(actor=actor, action="order.cancel", target=f"order:{order_id}",
+                                     outcome="rejected", detail={"code": exc.code})  # fmt: skip
+            raise
+        await self._audit.record(actor=actor, action="order.cancel", target=f"order:{order_id}",
+                                 outcome="ok", detail={})  # fmt: skip
+        return OrderRead.model_validate(data)
+
+
+def _plain(snapshot: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in snapshot.__slots__:
+        v = getattr(snapshot, name)
+        out[name] = str(v) if isinstance(v, Decimal) else v
+    return out
