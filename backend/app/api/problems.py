@@ -91,8 +91,11 @@ def problem(
 
 def json_safe(value: Any) -> Any:
     """Anything -> JSON-ready; unknown objects become their str()."""
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | str):
         return value
+    if isinstance(value, int):
+        # orjson refuses ints past 64 bits (a fuzzer's favourite input): echo them as text.
+        return value if -(2**63) <= value < 2**64 else str(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, Mapping):

@@ -12,17 +12,11 @@ from xtquant_adapter.ashare.codes import normalize_code
 
 _Money = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=4)]
 _Count = Annotated[int, Field(ge=0, le=10**12)]
-_Codes = Annotated[list[str], Field(max_length=5000)]
+_Codes = Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=5000)]
 
 
-def _normalize_codes(v: object) -> object:
-    if v is None:
-        return []
-    if isinstance(v, str):
-        v = [c for c in v.split(",") if c.strip()]
-    if isinstance(v, list | tuple | set):
-        return sorted({normalize_code(c) if isinstance(c, str) else c for c in v})
-    return v
+def _normalize_codes(v: list[str] | None) -> list[str] | None:
+    return None if v is None else sorted({normalize_code(c) for c in v})
 
 
 class RiskRules(BaseModel):
@@ -72,9 +66,7 @@ class RiskRules(BaseModel):
         description="窗口内相同委托的最大笔数 / identical orders allowed within the window",
     )
 
-    _codes = field_validator("blocked_codes", "allowed_codes", mode="before")(
-        lambda v: _normalize_codes(v)
-    )
+    _codes = field_validator("blocked_codes", "allowed_codes")(_normalize_codes)
 
 
 class RiskRulesUpdate(BaseModel):
@@ -93,9 +85,7 @@ class RiskRulesUpdate(BaseModel):
     duplicate_window_seconds: Annotated[float, Field(ge=0, le=86400)] | None = None
     max_duplicate_orders: _Count | None = None
 
-    _codes = field_validator("blocked_codes", "allowed_codes", mode="before")(
-        lambda v: v if v is None else _normalize_codes(v)
-    )
+    _codes = field_validator("blocked_codes", "allowed_codes")(_normalize_codes)
 
 
 class KillSwitchUpdate(BaseModel):
