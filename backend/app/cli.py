@@ -25,6 +25,7 @@ from backend.app.domain.actor import SYSTEM
 from backend.app.domain.enums import Role
 from backend.app.models.auth import UserCreate
 from backend.app.services.audit import AuditLog
+from backend.app.services.strategies.cli import strategy_app
 from backend.app.services.users import UserService
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ db_app = typer.Typer(help="数据库 / database schema", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(sim_app, name="sim")
 app.add_typer(db_app, name="db")
+app.add_typer(strategy_app, name="strategy")
 
 
 def _settings() -> Settings:

@@ -65,6 +65,7 @@ class _Live:
             "orders": self.stats.orders,
             "refused": self.stats.refused,
             "log": list(self.log.lines),
+            "log_total": self.log.total,
         }
 
 
