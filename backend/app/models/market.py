@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
+
+# One book level, [price, volume]. Described without `prefixItems`, which some OpenAPI
+# tools (schemathesis among them) mis-read.
+Level = Annotated[
+    tuple[Decimal, int],
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            "minItems": 2,
+            "maxItems": 2,
+            "description": "[price, volume]",
+        }
+    ),
+]
 
 
 class Quote(BaseModel):
@@ -19,8 +34,8 @@ class Quote(BaseModel):
     pre_close: Decimal
     limit_up: Decimal | None
     limit_down: Decimal | None
-    bid: list[tuple[Decimal, int]]
-    ask: list[tuple[Decimal, int]]
+    bid: list[Level]
+    ask: list[Level]
     volume: int
     amount: Decimal
     time: datetime

@@ -30,7 +30,10 @@ def _cursor(cursor: str | None) -> int | None:
     if not cursor.isdigit():
         raise ValidationFailed(
             "cursor 无效 / invalid cursor",
-            errors=[{"loc": ["query", "cursor"], "msg": "not a cursor from next_cursor"}],
+            errors=[
+                {"type": "value_error", "loc": ["query", "cursor"],
+                 "msg": "not a cursor from next_cursor"}
+            ],
         )
     return int(cursor)
 
