@@ -1,0 +1,79 @@
+"""GET /market/quote|instruments|bars on the simulated market."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from trading_kit import manual_app
+
+from backend.app.core.config import Settings
+
+Headers = dict[str, str]
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return manual_app(settings)
+
+
+@pytest.fixture
+def h(viewer_token: str, auth: Callable[[str], Headers]) -> Headers:
+    return auth(viewer_token)
+
+
+def test_quote_has_a_five_level_book_in_shares(client: TestClient, h: Headers) -> None:
+    q = client.get("/api/v1/market/quote/600519", headers=h).json()
+    assert q["stock_code"] == "600519.SH"
+    assert q["stock_name"] == "贵州茅台"
+    assert len(q["bid"]) == 5
+    assert len(q["ask"]) == 5
+    assert all(v % 100 == 0 for _, v in q["bid"] + q["ask"])
+    assert float(q["ask"][0][0]) > float(q["bid"][0][0])
+    assert float(q["limit_down"]) < float(q["last_price"]) < float(q["limit_up"])
+
+
+def test_instrument_of_star_board(client: TestClient, h: Headers) -> None:
+    i = client.get("/api/v1/market/instruments/688981.SH", headers=h).json()
+    assert (i["exchange"], i["board"], i["lot_size"], i["price_tick"]) == (
+        "SH",
+        "star",
+        200,
+        "0.01",
+    )
+    assert float(i["limit_up"]) == pytest.approx(float(i["pre_close"]) * 1.2, abs=0.01)
+
+
+@pytest.mark.parametrize("period", ["1d", "1m"])
+def test_bars_oldest_first(client: TestClient, h: Headers, period: str) -> None:
+    r = client.get(f"/api/v1/market/bars/000001.SZ?period={period}&count=5", headers=h)
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert 0 < len(items) <= 5
+    assert [b["time"] for b in items] == sorted(b["time"] for b in items)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("quote/12345", 422, "INVALID_STOCK_CODE"),
+        ("quote/605999.SH", 404, "NOT_FOUND"),
+        ("instruments/605999.SH", 404, "NOT_FOUND"),
+        ("instruments/ABCDEF", 422, "INVALID_STOCK_CODE"),
+        ("bars/600519.SH?period=5m", 422, "VALIDATION_ERROR"),
+        ("bars/600519.SH?count=0", 422, "VALIDATION_ERROR"),
+        ("bars/605999.SH", 404, "NOT_FOUND"),
+    ],
+)
+def test_market_errors_are_problems(
+    client: TestClient, h: Headers, path: str, status: int, code: str
+) -> None:
+    r = client.get(f"/api/v1/market/{path}", headers=h)
+    assert r.status_code == status, r.text
+    assert r.json()["code"] == code
+
+
+def test_market_needs_a_token(client: TestClient) -> None:
+    assert client.get("/api/v1/market/quote/600519").status_code == 401
