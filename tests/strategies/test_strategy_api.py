@@ -37,21 +37,6 @@ def start(client: TestClient, headers: dict[str, str], name: str, **body: Any) -
     return client.post(f"/api/v1/strategies/{name}/runs", json=body, headers=headers)
 
 
-def test_list_strategies_reads_docstrings(
-    client: TestClient, viewer_token: str, auth: Callable[..., Any], write_strategy: Any
-) -> None:
-    write_strategy("probe.py", PROBE)
-    write_strategy("_helper.py", "x = 1\n")
-    r = client.get("/api/v1/strategies", headers=auth(viewer_token))
-    assert r.status_code == 200
-    assert r.json()["items"] == [
-        {
-            "name": "probe",
-            "description": "Probe: buys one lot on its first bar, then reports what it holds.",
-        }
-    ]
-
-
 def test_backtest_run_finishes_with_result_and_chart(
     client: TestClient, trader_token: str, auth: Callable[..., Any], write_strategy: Any,
     wait_run: Any,
@@ -126,7 +111,7 @@ def test_trade_run_orders_go_through_the_journal_and_risk_rules(
     assert any("held [200]" in line or "held []" in line for line in probe["result"]["log"])
 
 
-def test_failing_strategy_fails_with_its_own_frames_only(
+def test_failing_and_endless_strategies_are_contained(
     client: TestClient, trader_token: str, auth: Callable[..., Any], write_strategy: Any,
     wait_run: Any,
 ) -> None:  # fmt: skip
@@ -148,20 +133,13 @@ def test_failing_strategy_fails_with_its_own_frames_only(
     assert 'File "broken.py", line 6, in helper' in error
     assert "backend" not in error
     assert "site-packages" not in error
-    assert client.get("/health").status_code == 200
 
-
-def test_endless_strategy_is_bounded_and_server_answers(
-    client: TestClient, trader_token: str, auth: Callable[..., Any], write_strategy: Any,
-    wait_run: Any,
-) -> None:  # fmt: skip
     write_strategy("endless.py", '''
         def handlebar(C):
             n = 0
             while True:
                 n += 1
     ''')  # fmt: skip
-    headers = auth(trader_token)
     run = start(client, headers, "endless", mode="backtest", start="2024-03-01", end="2024-03-05",
                 seed=1).json()  # fmt: skip
     assert client.get("/api/v1/strategies", headers=headers).status_code == 200
@@ -171,11 +149,20 @@ def test_endless_strategy_is_bounded_and_server_answers(
     assert client.get("/health").status_code == 200
 
 
-def test_unknown_strategy_and_bad_requests(
+def test_list_strategies_unknown_strategy_and_bad_requests(
     client: TestClient, trader_token: str, viewer_token: str, auth: Callable[..., Any],
     write_strategy: Any,
 ) -> None:  # fmt: skip
     write_strategy("probe.py", PROBE)
+    write_strategy("_helper.py", "x = 1\n")
+    listed = client.get("/api/v1/strategies", headers=auth(viewer_token))
+    assert listed.status_code == 200
+    assert listed.json()["items"] == [
+        {
+            "name": "probe",
+            "description": "Probe: buys one lot on its first bar, then reports what it holds.",
+        }
+    ]
     headers = auth(trader_token)
     r = start(client, headers, "nope", mode="backtest")
     assert (r.status_code, r.json()["code"]) == (404, "NOT_FOUND")

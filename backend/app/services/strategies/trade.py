@@ -330,8 +330,8 @@ def run_trade(
         "module", load, spec.source, spec.filename, spec.name, api.globals(), spec.params
     )
     init, handlebar = loaded.entry("init"), loaded.entry("handlebar")
+    ctx.capital = broker.accounts()[0].m_dBalance
     if init is not None:
-        ctx.capital = broker.accounts()[0].m_dBalance
         live.refresh()
         guard.call("init", init, ctx)
     last_seen: int | None = None
