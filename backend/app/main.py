@@ -118,6 +118,8 @@ async def _build_trading(app: FastAPI, settings: Settings) -> AsyncIterator[None
         audit=app.state.audit, events=events,
     )  # fmt: skip
     app.state.events, app.state.qmt, app.state.trading = events, qmt, trading
+    if getattr(app.state, "metrics", None) is not None:
+        qmt.on_callback_lag = app.state.metrics.observe_callback_lag
     try:
         await trading.start()  # connect the broker, then reconcile the journal
         yield

@@ -168,3 +168,29 @@ def test_token_refused_after_disable_or_demotion(
     r = client.get("/api/v1/auth/me", headers=auth(token))
     assert r.status_code == 401
     assert r.json()["code"] == "UNAUTHORIZED"
+
+
+def test_metrics_show_orders_by_status_broker_and_callback_lag(
+    client: TestClient, trader_token: str, auth: Auth, eventually: Callable[..., object]
+) -> None:
+    h = auth(trader_token)
+    quote = client.get("/api/v1/market/quote/600000.SH", headers=h).json()
+    order = {
+        "stock_code": "600000.SH",
+        "side": "buy",
+        "quantity": 100,
+        "price": quote["limit_down"],
+        "order_type": "limit",
+    }
+    assert client.post("/api/v1/trading/order", json=order, headers=h).status_code == 201
+
+    def scraped() -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
+        s = _samples(client.get("/metrics").text)
+        lag = s.get(("qmt_callback_lag_seconds_count", ()), 0)
+        reported = s.get(("qmt_orders", (("status", "reported"),)), 0)
+        return s if lag > 0 and reported == 1 else None
+
+    samples = eventually(scraped)
+    assert isinstance(samples, dict)
+    assert samples[("qmt_broker_connected", ())] == 1
+    assert samples[("qmt_orders", (("status", "filled"),))] == 0

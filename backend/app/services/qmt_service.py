@@ -176,6 +176,8 @@ class QMTService:
         self._seq_orders: dict[int, int] = {}
         self.asset: xm.AssetSnapshot | None = None
         self.positions: dict[str, xm.PositionSnapshot] = {}
+        # Told how long each push waited between the broker's thread and the loop (/metrics).
+        self.on_callback_lag: Callable[[float], None] | None = None
         # Recovery (LIVE, services/qmt_reconnect.py): new session after a drop, lost answers.
         self.closing = False
         self.session_id: int | None = None
@@ -291,7 +293,12 @@ class QMTService:
             return
         # The loop may close while we shut down; a push then has nowhere to go.
         with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(self._deliver, update)
+            loop.call_soon_threadsafe(self._deliver_timed, update, time.perf_counter())
+
+    def _deliver_timed(self, update: xm.BrokerUpdate, posted: float) -> None:
+        if self.on_callback_lag is not None:
+            self.on_callback_lag(time.perf_counter() - posted)
+        self._deliver(update)
 
     def _deliver(self, update: xm.BrokerUpdate) -> None:
         if isinstance(update, xm.AssetSnapshot):
