@@ -194,3 +194,20 @@ def test_metrics_show_orders_by_status_broker_and_callback_lag(
     assert isinstance(samples, dict)
     assert samples[("qmt_broker_connected", ())] == 1
     assert samples[("qmt_orders", (("status", "filled"),))] == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("0.0.0.0", False),  # noqa: S104  (the address under test)
+        ("192.168.1.5", False),
+        ("example.com", False),
+    ],
+)
+def test_serve_warns_for_any_non_loopback_bind(host: str, loopback: bool) -> None:
+    from backend.app.cli import is_loopback
+
+    assert is_loopback(host) is loopback
