@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -215,11 +215,3 @@ def prev_closes(series: BarSeries) -> list[float | None]:
         out.append(last_close_of_prev_day)
         running_close = close
     return out
-
-
-def codes_list(codes: Sequence[str] | str | None) -> list[str]:
-    if codes is None:
-        return []
-    if isinstance(codes, str):
-        return [c.strip() for c in codes.split(",") if c.strip()]
-    return [c.strip() for c in codes if c and c.strip()]

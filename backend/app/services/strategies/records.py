@@ -8,8 +8,7 @@ these plain records. Codes are split QMT-style: `m_strInstrumentID="600519"`,
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 # QMT's order direction flags (m_nOffsetFlag / m_nDirection): 48 buy, 49 sell.
 FLAG_BUY = 48
@@ -40,9 +39,6 @@ class PositionRecord:
     m_dProfitRate: float
     m_nDirection: int = FLAG_BUY
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(slots=True)
 class AccountRecord:
@@ -56,9 +52,6 @@ class AccountRecord:
     m_dCommission: float
     m_dPositionProfit: float
     m_strStatus: str = "正常"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(slots=True)
@@ -85,9 +78,6 @@ class OrderRecord:
     m_strRemark: str
     m_strStrategyName: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(slots=True)
 class DealRecord:
@@ -108,6 +98,3 @@ class DealRecord:
     m_strTradeTime: str
     m_strRemark: str
     m_strStrategyName: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
