@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -236,3 +237,28 @@ def test_first_admin_password_generated_and_printed_once(
         assert "password" not in capsys.readouterr().out
         r = c.post("/api/v1/auth/token", data={"username": "admin", "password": password})
         assert r.status_code == 200
+
+
+def _anonymous_calls(client: TestClient) -> list[tuple[str, str]]:
+    calls = []
+    for path, ops in client.get("/openapi.json").json()["paths"].items():
+        if not path.startswith("/api/v1") or path == "/api/v1/auth/token":
+            continue
+        concrete = re.sub(r"\{[^}]+\}", "1", path)
+        calls += [(method.upper(), concrete) for method in ops]
+    return calls
+
+
+def test_every_v1_endpoint_but_login_needs_a_token(client: TestClient, app) -> None:  # type: ignore[no-untyped-def]
+    calls = _anonymous_calls(client)
+    assert len(calls) > 5
+    for method, path in calls:
+        r = client.request(method, path)
+        assert r.status_code == 401, (method, path, r.status_code)
+        assert r.headers["content-type"].startswith(PROBLEM)
+
+
+def test_every_v1_endpoint_refuses_a_bad_token(client: TestClient, app, auth: Auth) -> None:  # type: ignore[no-untyped-def]
+    for method, path in _anonymous_calls(client):
+        r = client.request(method, path, headers=auth("bad.token.here"))
+        assert r.status_code == 401, (method, path, r.status_code)

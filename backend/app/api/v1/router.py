@@ -3,9 +3,11 @@ readers get `require(Role.VIEWER)`; mutating routes add `TraderUser`/`AdminUser`
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from backend.app.api.deps import require
 from backend.app.api.v1 import auth, market, risk, strategies, stream, trading
+from backend.app.domain.enums import Role
 from backend.app.models.problem import PROBLEM_RESPONSES
 
 
@@ -13,9 +15,12 @@ def build_api_router() -> APIRouter:
     api = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
     # /auth guards per route: /auth/token must stay open.
     api.include_router(auth.router)
-    api.include_router(risk.router)
-    api.include_router(trading.router)
-    api.include_router(market.router)
+    # Defence in depth: routes add TraderUser/AdminUser themselves; nothing here is anonymous.
+    readers = [Depends(require(Role.VIEWER))]
+    api.include_router(risk.router, dependencies=readers)
+    api.include_router(trading.router, dependencies=readers)
+    api.include_router(market.router, dependencies=readers)
+    api.include_router(strategies.router, dependencies=readers)
+    # WebSocket: authenticates from ?token= or the first message (deps.authenticate_token).
     api.include_router(stream.router)
-    api.include_router(strategies.router)
     return api
