@@ -7,6 +7,7 @@ The trader serializes calls with its lock.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -48,6 +49,20 @@ HELD = frozenset({Session.PRE_OPEN, Session.LUNCH_BREAK})
 MARKET_IMMEDIATE = frozenset({42, 43, 46, 47, 48})  # executed against the next snapshot
 
 
+_SIDES = {xc.STOCK_BUY: "buy", xc.STOCK_SELL: "sell"}
+# Pure functions of (code, order fields): cached, since a session repeats the same few inputs.
+_quantity_error = functools.lru_cache(maxsize=4096)(rules.check_quantity)
+_price_type_error = functools.lru_cache(maxsize=1024)(rules.price_type_error)
+_cage_bounds = functools.lru_cache(maxsize=4096)(rules.cage_bounds)
+_is_tick_multiple = functools.lru_cache(maxsize=4096)(rules.is_tick_multiple)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal_price(price: float) -> Decimal:
+    """The caller's float price as the Decimal it was typed as (11.8 -> Decimal('11.8'))."""
+    return Decimal(repr(float(price)))
+
+
 class Rejected(Exception):
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(reason)
@@ -79,6 +94,10 @@ class Exchange:
         self.enforce_hours = enforce_hours
         self.out: list[tuple[str, Any]] = []
         self.dirty = Dirty()
+        self._mv: Decimal | None = None
+        self._mv_version = -1
+        self._now: datetime | None = None
+        self._now_s = 0
 
     # ---- pushes -------------------------------------------------------------------------------
     def push_order(self, o: Order) -> None:
@@ -97,9 +116,26 @@ class Exchange:
         self.out.append(("on_stock_asset", asset_record(self.books, self.market_value())))
 
     def market_value(self) -> Decimal:
-        quotes = self.market.quotes
-        return sum((quotes[c].last * p.volume for c, p in self.books.positions.items()
-                    if c in quotes), ZERO)
+        """Holdings at last prices; cached until the market moves (`Market.version`), and kept
+        exact across our own fills by `revalue`."""
+        m = self.market
+        if self._mv is None or self._mv_version != m.version:
+            quotes = m.quotes
+            self._mv = sum((quotes[c].last * p.volume for c, p in self.books.positions.items()
+                            if c in quotes), ZERO)
+            self._mv_version = m.version
+        return self._mv
+
+    def revalue(self, before: Decimal, after: Decimal) -> None:
+        """One holding's value changed from `before` to `after` (a fill: its volume and its
+        quote's last price)."""
+        if self._mv is not None:
+            self._mv += after - before
+
+    def _epoch_s(self, now: datetime) -> int:
+        if now is not self._now:  # a ManualClock hands out the same instant until it moves
+            self._now, self._now_s = now, int(now.timestamp())
+        return self._now_s
 
     # ---- placing ------------------------------------------------------------------------------
     def place(self, now: datetime, session: Session, raw_code: str, order_type: int,
@@ -107,9 +143,9 @@ class Exchange:
               seq: int) -> Order:
         """Accept an order (status 50, or 48 while the counter holds it) or junk it (57)."""
         b = self.books
-        side = {xc.STOCK_BUY: "buy", xc.STOCK_SELL: "sell"}.get(order_type, "buy")
+        side = _SIDES.get(order_type, "buy")
         o = Order(b.next_order_id, str(raw_code), "", side, order_type, price_type,
-                  ZERO, int(volume), b.day, int(now.timestamp()), strategy, remark,
+                  ZERO, int(volume), b.day, self._epoch_s(now), strategy, remark,
                   placed_step=self.market.step_no, seq=seq)
         b.next_order_id += 1
         b.orders[o.order_id] = o
@@ -143,7 +179,7 @@ class Exchange:
         o.name = q.inst.name
         if o.order_type not in (xc.STOCK_BUY, xc.STOCK_SELL):
             raise Rejected("side", str(o.order_type))
-        if err := rules.price_type_error(o.code, o.price_type):
+        if err := _price_type_error(o.code, o.price_type):
             raise Rejected("price_type", err)
         market = rules.is_market_price_type(o.price_type)
         self._check_time(session, market)
@@ -151,10 +187,10 @@ class Exchange:
         sellable = pos.can_use if pos else 0
         if o.side == "sell" and o.volume > sellable:
             raise Rejected("position", f"可用{sellable} / sellable {sellable}")
-        if err := rules.check_quantity(o.code, o.side, o.volume,  # type: ignore[arg-type]
-                                       sellable if o.side == "sell" else None, market=market):
+        if err := _quantity_error(o.code, o.side, o.volume,  # type: ignore[arg-type]
+                                  sellable if o.side == "sell" else None, market=market):
             raise Rejected("quantity", err)
-        self._set_price(o, q, Decimal(repr(float(price))), market, session)
+        self._set_price(o, q, _decimal_price(price), market, session)
         return q
 
     def _check_time(self, session: Session, market: bool) -> None:
@@ -170,7 +206,7 @@ class Exchange:
         if o.price_type == xc.LATEST_PRICE:
             o.price = q.last
         elif not market:
-            if price <= 0 or not rules.is_tick_multiple(o.code, price):
+            if price <= 0 or not _is_tick_multiple(o.code, price):
                 raise Rejected("tick", f"{price}")
             if not q.down <= price <= q.up:
                 raise Rejected("price", f"{q.down}-{q.up}")
@@ -194,7 +230,7 @@ class Exchange:
         bid = q.bids[0][0] if q.bids else None
         buy_ref = ask or bid or q.last
         sell_ref = bid or ask or q.last
-        low, high = rules.cage_bounds(o.code, buy_ref=buy_ref, sell_ref=sell_ref)
+        low, high = _cage_bounds(o.code, buy_ref=buy_ref, sell_ref=sell_ref)
         if (o.side == "buy" and o.price > high) or (o.side == "sell" and o.price < low):
             raise Rejected("cage", f"{low}-{high}")
 

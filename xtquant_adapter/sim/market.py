@@ -55,21 +55,29 @@ class Quote:
     minute: dict[str, Any] | None = None
     status: int = 13
 
-    def trade(self, price: Decimal, shares: int) -> None:
-        """Record a print (ours or the crowd's) in the day's statistics."""
+    def trade(self, price: Decimal, shares: int, value: Decimal | None = None) -> None:
+        """Record a print (ours or the crowd's) in the day's statistics; `value` is
+        price x shares when the caller has it already."""
+        if value is None:
+            value = price * shares
         self.last = price
-        self.open = price if self.open is None else self.open
-        self.high = price if self.high is None else max(self.high, price)
-        self.low = price if self.low is None else min(self.low, price)
+        if self.open is None:
+            self.open = price
+        if self.high is None or price > self.high:
+            self.high = price
+        if self.low is None or price < self.low:
+            self.low = price
         self.volume += shares
-        self.amount += price * shares
+        self.amount += value
         m = self.minute
         if m is not None:
-            m["high"] = max(m["high"], price)
-            m["low"] = min(m["low"], price)
+            if price > m["high"]:
+                m["high"] = price
+            elif price < m["low"]:
+                m["low"] = price
             m["close"] = price
             m["volume"] += shares
-            m["amount"] += price * shares
+            m["amount"] += value
 
 
 def new_quote(inst: Instrument, pre_close: Decimal, day: date) -> Quote:
@@ -92,11 +100,14 @@ class Market:
         self._scale = math.sqrt(max(tick_interval, 0.001) / (_STEPS_PER_DAY / 1.0))
         self.session = Session.CONTINUOUS
         self.now = datetime.combine(day, time(9, 30), SHANGHAI)
+        # Bumped whenever prices move other than by the account's own fills (caches key on it).
+        self.version = 0
 
     # ---- the process -------------------------------------------------------------------------
     def step(self, now: datetime, session: Session) -> list[str]:
         """Take the next snapshot; returns codes whose book changed (all, in code order)."""
         self.step_no += 1
+        self.version += 1
         self.now, self.session = now, session
         rng = random.Random(f"{self.seed}:{self.step_no}")
         moving = session is Session.CONTINUOUS
@@ -121,6 +132,7 @@ class Market:
         A price beyond the band seals the book at the limit until the process comes back.
         """
         q = self.quotes[code]
+        self.version += 1
         q.fair = float(price)
         q.last = min(max(round_to_tick(code, Decimal(price)), q.down), q.up)
         self._build_book(q, random.Random(f"{self.seed}:{self.step_no}:{code}"))
@@ -151,6 +163,7 @@ class Market:
 
     def roll_day(self, day: date) -> None:
         """New trading day: yesterday's close becomes the previous close; limits recomputed."""
+        self.version += 1
         for code, q in self.quotes.items():
             if q.minute is not None:
                 self.minutes[code].append(q.minute)

@@ -14,7 +14,7 @@ from typing import Any
 
 from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.ashare.calendar import Session
-from xtquant_adapter.ashare.fees import fill_fees
+from xtquant_adapter.ashare.fees import order_fee_total
 from xtquant_adapter.sim.books import ZERO, Order, Position, Trade, trade_record
 from xtquant_adapter.sim.exchange import MARKET_IMMEDIATE, Exchange
 from xtquant_adapter.sim.market import Quote
@@ -26,12 +26,15 @@ def fill(ex: Exchange, o: Order, price: Decimal, qty: int, when_ms: int) -> None
     """Book one fill: a separate trade with its own id, then order, position, asset pushes."""
     b, q = ex.books, ex.market.quotes[o.code]
     value = price * qty
-    fees = fill_fees(ex.fees, o.code, o.side, value, o.traded_value, on=b.day)  # type: ignore[arg-type]
+    # Fees telescope: the order's fees on its new cumulative value less what it already paid.
+    fee = order_fee_total(ex.fees, o.code, o.side, o.traded_value + value,  # type: ignore[arg-type]
+                          on=b.day) - o.fees
     p = b.positions.get(o.code)
     if p is None:
         p = b.positions[o.code] = Position(o.code, o.name)
+    held_before = q.last * p.volume
     if o.side == "buy":
-        cost = value + fees.total
+        cost = value + fee
         o.frozen -= cost
         b.frozen_cash -= cost
         p.volume += qty
@@ -39,7 +42,7 @@ def fill(ex: Exchange, o: Order, price: Decimal, qty: int, when_ms: int) -> None
         if q.inst.t0:
             p.can_use += qty
     else:
-        proceeds = value - fees.total
+        proceeds = value - fee
         b.cash += proceeds
         b.today_proceeds += proceeds
         share = (p.cost * qty / p.volume).quantize(ZERO) if p.volume else ZERO
@@ -48,20 +51,23 @@ def fill(ex: Exchange, o: Order, price: Decimal, qty: int, when_ms: int) -> None
         p.cost = p.cost - share if p.volume else ZERO
     o.traded += qty
     o.traded_value += value
-    o.fees += fees.total
-    o.status = xc.ORDER_SUCCEEDED if o.traded == o.volume else xc.ORDER_PART_SUCC
-    if o.status == xc.ORDER_SUCCEEDED:
+    o.fees += fee
+    if o.traded == o.volume:
+        o.status = xc.ORDER_SUCCEEDED
         b.working.pop(o.order_id, None)
         if o.side == "buy" and o.frozen:
             # Filled below the limit: what was reserved but not spent goes back.
             b.cash += o.frozen
             b.frozen_cash -= o.frozen
             o.frozen = ZERO
+    else:
+        o.status = xc.ORDER_PART_SUCC
     t = Trade(f"{b.next_trade_id:010d}", o.order_id, o.code, o.name, o.side, price, qty,
-              value, fees.total, when_ms // 1000, b.day, o.strategy_name, o.remark)
+              value, fee, when_ms // 1000, b.day, o.strategy_name, o.remark)
     b.next_trade_id += 1
     b.trades.append(t)
-    q.trade(price, qty)
+    q.trade(price, qty, value)
+    ex.revalue(held_before, price * p.volume)
     ex.dirty.trades.append(t)
     ex.out.append(("on_stock_trade", trade_record(b, t)))
     ex.push_order(o)

@@ -1,10 +1,9 @@
 """`SimulatedXtQuantTrader`: an XtQuantTrader twin over the simulated counter and exchange.
 
-Threading: every state change happens under one lock, on whichever thread asked. The changes
-queue (pushes + dirty books); the single push thread drains the queue: it commits the batch to
-the store, then delivers the pushes one at a time, in order. So a callback never announces
-anything the store does not already hold, and callbacks never run on the caller's thread.
-Sync calls made inside a callback run directly (committing inline), so they cannot deadlock.
+Threading: every state change happens under one lock, on whichever thread asked; the changes
+queue in a `Dispatcher` (sim/dispatch.py), whose single push thread commits them to the store
+and then delivers the pushes in order. Sync calls wait for the commit (inside a callback they
+commit inline, so they cannot deadlock).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,49 +23,25 @@ from xtquant_adapter.sim import matching
 from xtquant_adapter.sim.books import (
     CANCELABLE_STATUSES,
     asset_record,
+    fast_constructor,
     order_record,
     position_record,
     trade_record,
 )
 from xtquant_adapter.sim.clock import Clock, ManualClock, SystemClock
 from xtquant_adapter.sim.config import SimConfig
+from xtquant_adapter.sim.dispatch import Dispatcher
 from xtquant_adapter.sim.exchange import Dirty
-from xtquant_adapter.sim.market import Market, epoch_ms
+from xtquant_adapter.sim.market import epoch_ms
+from xtquant_adapter.sim.marketdata import SimMarketData
 from xtquant_adapter.sim.state import batch_of, open_state
 from xtquant_adapter.sim.store import Store, reset_books
 from xtquant_adapter.xttype import XtAccountStatus, XtCancelOrderResponse, XtOrderResponse
 
+__all__ = ["SimMarketData", "SimulatedXtQuantTrader"]
+
 log = logging.getLogger(__name__)
-
-
-class SimMarketData:
-    """`MarketData` over the simulated market (thread-safe through the trader's lock)."""
-
-    def __init__(self, market: Market, lock: threading.RLock) -> None:
-        self._market, self._lock = market, lock
-
-    def get_full_tick(self, code_list: list[str]) -> dict[str, dict[str, Any]]:
-        with self._lock:
-            return {c: self._market.tick(c) for c in code_list if c in self._market.quotes}
-
-    def get_instrument_detail(self, code: str) -> dict[str, Any] | None:
-        with self._lock:
-            return self._market.detail(code) if code in self._market.quotes else None
-
-    def get_bars(self, code: str, period: str, count: int) -> list[dict[str, Any]]:
-        with self._lock:
-            if code not in self._market.quotes:
-                if period not in ("1d", "1m"):
-                    raise ValueError(f"unsupported period {period!r}")
-                return []
-            return self._market.bars(code, period, count)
-
-    def set_price(self, code: str, price: Any) -> None:
-        """Scenario knob: move `code`'s price (see `Market.set_price`)."""
-        from decimal import Decimal
-
-        with self._lock:
-            self._market.set_price(code, Decimal(str(price)))
+_order_response = fast_constructor(XtOrderResponse)
 
 
 class SimulatedXtQuantTrader:
@@ -83,18 +58,11 @@ class SimulatedXtQuantTrader:
         self.config = config or SimConfig()
         self.clock: Clock = clock or SystemClock()
         self._lock = threading.RLock()
-        self._cv = threading.Condition(self._lock)
         self._store = Store(self.path)
         self._open()
-        self._callback: TraderCallback | None = None
-        self._events: list[tuple[str, Any]] = []
-        self._dirty = Dirty()
-        self._quotes_dirty = False
-        self._gen = self._committed = 0
+        self._push = Dispatcher(self._lock, self._store, self._batch)
         self._seq = 0
         self._connected = False
-        self._stopping = threading.Event()
-        self._push_thread: threading.Thread | None = None
         self._market_thread: threading.Thread | None = None
 
     def _open(self) -> None:
@@ -108,14 +76,12 @@ class SimulatedXtQuantTrader:
 
     # ---- lifecycle ------------------------------------------------------------------------------
     def register_callback(self, callback: TraderCallback) -> None:
-        self._callback = callback
+        self._push.callback = callback
 
     def start(self) -> None:
-        if self._push_thread is not None:
+        if self._push.thread is not None:
             return
-        self._stopping.clear()
-        self._push_thread = threading.Thread(target=self._push_loop, name="sim-push", daemon=True)
-        self._push_thread.start()
+        self._push.start()
         if not isinstance(self.clock, ManualClock):
             self._market_thread = threading.Thread(target=self._market_loop, name="sim-market",
                                                    daemon=True)
@@ -124,13 +90,12 @@ class SimulatedXtQuantTrader:
             self._collect()  # a fresh account's opening books reach the store at once
 
     def stop(self) -> None:
-        self._stopping.set()
-        with self._cv:
-            self._cv.notify_all()
-        for t in (self._market_thread, self._push_thread):
-            if t is not None and t is not threading.current_thread():
-                t.join()
-        self._push_thread = self._market_thread = None
+        self._push.stopping.set()
+        t = self._market_thread
+        if t is not None and t is not threading.current_thread():
+            t.join()
+        self._market_thread = None
+        self._push.stop()
         self._connected = False
 
     def close(self) -> None:
@@ -146,9 +111,8 @@ class SimulatedXtQuantTrader:
         if not self._mine(account):
             return -1
         with self._lock:
-            self._events.append(("on_account_status", XtAccountStatus(
-                self.config.account_id, xc.SECURITY_ACCOUNT, xc.ACCOUNT_STATUS_OK)))
-            self._kick()
+            self._push.push("on_account_status", XtAccountStatus(
+                self.config.account_id, xc.SECURITY_ACCOUNT, xc.ACCOUNT_STATUS_OK))
         return 0
 
     def unsubscribe(self, account: AccountLike) -> int:
@@ -159,19 +123,18 @@ class SimulatedXtQuantTrader:
         `connect()` again."""
         with self._lock:
             self._connected = False
-            self._events.append(("on_disconnected", None))
-            self._kick()
+            self._push.push("on_disconnected", None)
 
     def reset(self) -> None:
         """Wipe the books and market back to `config` (stop the trader first)."""
         with self._lock:
             self._store.close()
             reset_books(self.path)
-            self._store = Store(self.path)
+            self._store = self._push.store = Store(self.path)
             self._open()
-            self._dirty = Dirty()
+            self._push.dirty = Dirty()
             self._collect()
-            self._flush_inline()
+            self._push.flush_inline()
 
     # ---- orders ---------------------------------------------------------------------------------
     def order_stock(self, account: AccountLike, stock_code: str, order_type: int,
@@ -183,7 +146,7 @@ class SimulatedXtQuantTrader:
             o = self._place(stock_code, order_type, order_volume, price_type, price,
                             strategy_name, order_remark, 0)
             gen = self._collect()
-        self._wait_committed(gen)
+        self._push.wait_committed(gen)
         return o.order_id
 
     def order_stock_async(self, account: AccountLike, stock_code: str, order_type: int,
@@ -197,7 +160,7 @@ class SimulatedXtQuantTrader:
             o = self._place(stock_code, order_type, order_volume, price_type, price,
                             strategy_name, order_remark, seq)
             # The response precedes the order's pushes, as xtquant parks errors behind it.
-            self._ex.out.insert(start, ("on_order_stock_async_response", XtOrderResponse(
+            self._ex.out.insert(start, ("on_order_stock_async_response", _order_response(
                 xc.SECURITY_ACCOUNT, self.config.account_id, o.order_id, strategy_name,
                 order_remark, "", seq)))
             self._collect()
@@ -207,10 +170,10 @@ class SimulatedXtQuantTrader:
         if not self._usable(account):
             return -1
         with self._lock:
-            self._sync_time()
-            result = self._ex.cancel(self.clock.now(), self._session, int(order_id))
+            now = self._sync_time()
+            result = self._ex.cancel(now, self._session, int(order_id))
             gen = self._collect()
-        self._wait_committed(gen)
+        self._push.wait_committed(gen)
         return result
 
     def cancel_order_stock_async(self, account: AccountLike, order_id: int) -> int:
@@ -219,8 +182,8 @@ class SimulatedXtQuantTrader:
         with self._lock:
             self._seq += 1
             seq, start = self._seq, len(self._ex.out)
-            self._sync_time()
-            result = self._ex.cancel(self.clock.now(), self._session, int(order_id), seq)
+            now = self._sync_time()
+            result = self._ex.cancel(now, self._session, int(order_id), seq)
             self._ex.out.insert(start, ("on_cancel_order_stock_async_response",
                                         XtCancelOrderResponse(
                                             xc.SECURITY_ACCOUNT, self.config.account_id, result,
@@ -230,8 +193,8 @@ class SimulatedXtQuantTrader:
 
     def _place(self, code: str, order_type: int, volume: int, price_type: int, price: float,
                strategy: str, remark: str, seq: int) -> Any:
-        self._sync_time()
-        return self._ex.place(self.clock.now(), self._session, code, order_type, volume,
+        now = self._sync_time()
+        return self._ex.place(now, self._session, code, order_type, volume,
                               price_type, price, strategy, remark, seq)
 
     # ---- queries --------------------------------------------------------------------------------
@@ -286,14 +249,13 @@ class SimulatedXtQuantTrader:
         """Take one market snapshot at the clock's time and match working orders against it."""
         with self._lock:
             prev = self._session
-            self._sync_time()
-            now = self.clock.now()
+            now = self._sync_time()
             self._ex.market.step(now, self._session)
             if self.config.enforce_trading_hours:
                 matching.on_session(self._ex, prev, self._session, epoch_ms(now))
             if self._session is Session.CONTINUOUS:
                 matching.match(self._ex, epoch_ms(now))
-            self._quotes_dirty = True
+            self._push.quotes_dirty = True
             self._collect()
 
     def advance(self, seconds: float) -> None:
@@ -307,102 +269,35 @@ class SimulatedXtQuantTrader:
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is committed and delivered (tests, shutdown)."""
-        with self._cv:
-            gen = self._gen
-            return self._cv.wait_for(lambda: self._delivered >= gen, timeout)
+        return self._push.flush(timeout)
 
     def _session_at(self) -> Session:
         if not self.config.enforce_trading_hours:
             return Session.CONTINUOUS
         return session_at(self.clock.now())
 
-    def _sync_time(self) -> None:
-        """Roll the day if the clock crossed into a new trading day; refresh the session."""
-        today = self.clock.now().date()
-        b = self._ex.books
-        if today > b.day and (not self.config.enforce_trading_hours
-                              or DEFAULT_CALENDAR.is_trading_day(today)):
+    def _sync_time(self) -> datetime:
+        """Roll the day if the clock crossed into a new trading day; refresh the session.
+        Returns the clock's time, for the operation that called it."""
+        now = self.clock.now()
+        today = now.date()
+        if today > self._ex.books.day and (not self.config.enforce_trading_hours
+                                           or DEFAULT_CALENDAR.is_trading_day(today)):
             matching.roll_day(self._ex, today)
-            self._quotes_dirty = True
-        self._session = self._session_at()
+            self._push.quotes_dirty = True
+        self._session = session_at(now) if self.config.enforce_trading_hours else \
+            Session.CONTINUOUS
+        return now
 
-    # ---- the push thread ------------------------------------------------------------------------
-    _delivered = 0
-
+    # ---- the push queue -------------------------------------------------------------------------
     def _collect(self) -> int:
-        ex = self._ex
-        if ex.out or ex.dirty.any():
-            self._events.extend(ex.out)
-            ex.out = []
-            d = self._dirty
-            d.orders |= ex.dirty.orders
-            d.trades += ex.dirty.trades
-            d.positions |= ex.dirty.positions
-            d.books = True
-            ex.dirty = Dirty()
-        return self._kick()
+        return self._push.collect(self._ex)
 
-    def _kick(self) -> int:
-        self._gen += 1
-        self._cv.notify_all()
-        return self._gen
-
-    def _take(self) -> tuple[int, dict[str, Any] | None, list[tuple[str, Any]]]:
-        events, self._events = self._events, []
-        dirty, self._dirty = self._dirty, Dirty()
-        batch = None
-        if dirty.any() or self._quotes_dirty:
-            batch = batch_of(self._ex, dirty, self._seed, self._origin, self._quotes_dirty)
-            self._quotes_dirty = False
-        return self._gen, batch, events
-
-    def _flush_inline(self) -> None:
-        gen, batch, events = self._take()
-        self._events = events + self._events
-        if batch is not None:
-            self._store.write(**batch)
-        self._committed = max(self._committed, gen)
-
-    def _wait_committed(self, gen: int) -> None:
-        with self._cv:
-            if self._push_thread is None or threading.current_thread() is self._push_thread:
-                self._flush_inline()
-                return
-            self._cv.wait_for(lambda: self._committed >= gen or self._stopping.is_set())
-
-    def _push_loop(self) -> None:
-        while True:
-            with self._cv:
-                self._cv.wait_for(lambda: self._gen > self._delivered
-                                  or self._stopping.is_set())
-                if self._stopping.is_set() and self._gen <= self._delivered:
-                    return
-                gen, batch, events = self._take()
-            # Only this thread writes, so committing outside the lock keeps batches in order
-            # while callers go on placing orders.
-            if batch is not None:
-                self._store.write(**batch)
-            with self._cv:
-                self._committed = max(self._committed, gen)
-                self._cv.notify_all()
-            self._deliver(events)
-            with self._cv:
-                self._delivered = max(self._delivered, gen)
-                self._cv.notify_all()
-
-    def _deliver(self, events: list[tuple[str, Any]]) -> None:
-        cb = self._callback
-        for name, record in events:
-            fn = getattr(cb, name, None) if cb is not None else None
-            if fn is None:
-                continue
-            try:
-                fn() if record is None else fn(record)
-            except Exception:
-                log.exception("simulated trader callback %s raised", name)
+    def _batch(self, dirty: Dirty, with_quotes: bool) -> dict[str, Any]:
+        return batch_of(self._ex, dirty, self._seed, self._origin, with_quotes)
 
     def _market_loop(self) -> None:
-        while not self._stopping.wait(self.config.tick_interval_seconds):
+        while not self._push.stopping.wait(self.config.tick_interval_seconds):
             try:
                 self.step()
             except Exception:
@@ -412,4 +307,4 @@ class SimulatedXtQuantTrader:
         return getattr(account, "account_id", None) == self.config.account_id
 
     def _usable(self, account: AccountLike) -> bool:
-        return self._connected and self._push_thread is not None and self._mine(account)
+        return self._connected and self._push.thread is not None and self._mine(account)

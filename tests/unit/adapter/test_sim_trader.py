@@ -239,7 +239,7 @@ def test_books_survive_restart(tmp_path: Path) -> None:
         trader.query_stock_trades(ACCOUNT),
     )
     # No stop(): the next process finds only what was committed, as after kill -9.
-    trader._stopping.set()
+    trader._push.stopping.set()
     other, _, _ = make_trader(tmp_path, when=clock.now())
     after = (
         other.query_stock_asset(ACCOUNT),
