@@ -21,6 +21,13 @@ if TYPE_CHECKING:
     from backend.app.services.risk import RiskEngine
 
 _FEN = Decimal("0.01")
+
+
+def _px(d: Decimal) -> Decimal:
+    n = d.normalize()
+    return n.quantize(_FEN) if int(n.as_tuple().exponent) > -2 else n
+
+
 MAX_PAGE = 500
 
 
@@ -31,8 +38,11 @@ def _cursor(cursor: str | None) -> int | None:
         raise ValidationFailed(
             "cursor 无效 / invalid cursor",
             errors=[
-                {"type": "value_error", "loc": ["query", "cursor"],
-                 "msg": "not a cursor from next_cursor"}
+                {
+                    "type": "value_error",
+                    "loc": ["query", "cursor"],
+                    "msg": "not a cursor from next_cursor",
+                }
             ],
         )
     return int(cursor)
@@ -127,7 +137,8 @@ class TradingQueries:
             items.append(PositionRead(
                 stock_code=p.stock_code, stock_name=name, volume=p.volume,
                 can_use_volume=p.can_use_volume, frozen_volume=p.frozen_volume,
-                avg_price=p.avg_price, last_price=p.last_price, market_value=p.market_value,
+                avg_price=_px(p.avg_price), last_price=_px(p.last_price),
+                market_value=p.market_value,
                 profit_loss=pl,
             ))  # fmt: skip
         return PositionPage(items=items)
