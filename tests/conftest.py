@@ -32,6 +32,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from backend.app.core.config import Settings
+from backend.app.core.security import configure_hashing
 from backend.app.main import create_app
 
 T = TypeVar("T")
@@ -42,6 +43,14 @@ USER_PASSWORD = "user-pass-123"
 JWT_TEST_KEY = "test-signing-key-0123456789abcdef0123456789"
 SIM_TEST_SEED = 20240102
 PG_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    # Production argon2 costs ~0.5 s per hash here; tests make hundreds of users.
+    configure_hashing(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    configure_hashing()
 
 
 @pytest.fixture

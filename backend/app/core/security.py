@@ -11,6 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+import argon2
 from jose import jwt
 from jose.exceptions import JOSEError
 from loguru import logger
@@ -26,6 +27,24 @@ ALGORITHM = "HS256"
 _hasher = PasswordHash((Argon2Hasher(),))
 # Verified against when a username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def configure_hashing(
+    *,
+    time_cost: int = argon2.DEFAULT_TIME_COST,
+    memory_cost: int = argon2.DEFAULT_MEMORY_COST,
+    parallelism: int = argon2.DEFAULT_PARALLELISM,
+) -> None:
+    """Set the argon2 cost of new hashes (defaults: argon2-cffi's RFC 9106 low-memory profile).
+
+    Verification reads the cost from each stored hash, so old hashes keep working. The test
+    suite lowers the cost once per session; production never needs to call this.
+    """
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHash(
+        (Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism),)
+    )
+    _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
