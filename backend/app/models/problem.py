@@ -14,9 +14,9 @@ class FieldError(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = Field(description="pydantic error type, e.g. `missing`, `int_parsing`")
     loc: list[str | int] = Field(description="where: `body`, `query`, `path`, then field names")
     msg: str
+    type: str | None = Field(default=None, description="error type, e.g. `missing`, `int_parsing`")
 
 
 class Problem(BaseModel):
