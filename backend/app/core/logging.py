@@ -97,7 +97,9 @@ def setup_logging(settings: Settings, *, force: bool = False) -> None:
         backtrace=False,
         diagnose=False,  # diagnose would print local variables: passwords among them
     )
-    logging.basicConfig(handlers=[InterceptHandler()], level=0, force=True)
+    # The stdlib drops records below our level before building them. Level 0 would also make
+    # uvicorn wrap the app in its TRACE MessageLoggerMiddleware: several records per request.
+    logging.basicConfig(handlers=[InterceptHandler()], level=logger.level(key[0]).no, force=True)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "fastapi", "alembic"):
         std = logging.getLogger(name)
         std.handlers = []
