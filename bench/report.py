@@ -64,8 +64,8 @@ def markdown(res: dict[str, Any]) -> str:
         f"{' (--quick)' if res['quick'] else ''}; commit {m['commit']}.",
         "",
         "| endpoint | conns | qmt-api rps | reference rps | ratio | qmt-api p50 ms | ref p50 ms "
-        "| added p50 ms | qmt-api p99 ms | ref p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| added p50 ms | qmt-api p99 ms | ref p99 ms | CPU ms/req qmt-api / ref | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in res.get("http", []):
         s, ref = r["server"], r["reference"]
@@ -73,7 +73,8 @@ def markdown(res: dict[str, Any]) -> str:
             f"| {ENDPOINT_LABEL[r['endpoint']]} | {r['connections']} | {_f(s['rps'], 0)} | "
             f"{_f(ref['rps'], 0)} | {_f(r['rps_ratio'])} | {_f(s['p50_ms'])} | "
             f"{_f(ref['p50_ms'])} | {_f(r['added_p50_ms'])} | {_f(s['p99_ms'])} | "
-            f"{_f(ref['p99_ms'])} | {s['errors']}/{ref['errors']} |"
+            f"{_f(ref['p99_ms'])} | {_f(s.get('cpu_ms_per_req'), 3)} / "
+            f"{_f(ref.get('cpu_ms_per_req'), 3)} | {s['errors']}/{ref['errors']} |"
         )
     lines += ["", "| other measurement | value |", "|---|---:|"]
     rss = res.get("rss") or {}

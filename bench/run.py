@@ -121,7 +121,7 @@ def probe_order(base: str, headers: dict[str, str], body: str) -> None:
     for i in range(3):
         r = httpx.post(
             f"{base}{API}/trading/order",
-            headers=headers,
+            headers={**headers, "Content-Type": "application/json"},
             content=body.replace("__COID__", f"probe-{i}"),
             timeout=10,
         )
@@ -184,6 +184,7 @@ def measure_http(
                     body=body,
                     run_id=run_id + "w",
                 )
+                cpu0 = proc.cpu_seconds()
                 r = load.run_load(
                     proc.base,
                     path,
@@ -194,7 +195,13 @@ def measure_http(
                     body=body,
                     run_id=run_id,
                 )
+                cpu1 = proc.cpu_seconds()
                 res[who] = r.as_dict()
+                res[who]["cpu_ms_per_req"] = (
+                    (cpu1 - cpu0) * 1000 / r.requests
+                    if cpu0 is not None and cpu1 is not None and r.requests
+                    else None
+                )
             s, rf = res["server"], res["reference"]
             row = {
                 "endpoint": name,
@@ -207,7 +214,8 @@ def measure_http(
             log(
                 f"{name:13s} c={conns:<3d} qmt-api {s['rps']:8.0f} rps p50 {s['p50_ms']:.2f} "
                 f"p99 {s['p99_ms']:.2f} err {s['errors']} | ref {rf['rps']:8.0f} rps "
-                f"p50 {rf['p50_ms']:.2f} p99 {rf['p99_ms']:.2f} | ratio {row['rps_ratio']:.2f}"
+                f"p50 {rf['p50_ms']:.2f} p99 {rf['p99_ms']:.2f} | ratio {row['rps_ratio']:.2f} "
+                f"| CPU ms/req {s['cpu_ms_per_req'] or 0:.3f} vs {rf['cpu_ms_per_req'] or 0:.3f}"
             )
     return rows
 
@@ -263,49 +271,32 @@ def measure_reconciliation(
 
 
 def run_sim_bench(quick: bool) -> dict[str, Any]:
+    """SIM's own benchmark (bench/sim_bench.py): its `run(orders, batch)` in a child process."""
     script = Path(__file__).parent / "sim_bench.py"
     if not script.exists():
         return {"skipped": "bench/sim_bench.py not present"}
-    help_text = subprocess.run(
-        [sys.executable, str(script), "--help"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=60,
-        check=False,
-    ).stdout
-    cmd = [sys.executable, str(script)]
-    if quick and "--quick" in help_text:
-        cmd.append("--quick")
+    n = 10_000 if quick else 50_000
+    code = (
+        "import json, bench.sim_bench as sb; "
+        f"print('SIMJSON ' + json.dumps(sb.run({n}, 500), default=str))"
+    )
     try:
         out = subprocess.run(
-            cmd, capture_output=True, text=True, cwd=REPO, timeout=600, check=False
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=600,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         return {"skipped": "sim_bench.py ran over 600 s"}
-    text = out.stdout + out.stderr
-    value: float | None = None
-    for ln in reversed(text.splitlines()):
-        try:
-            obj = json.loads(ln)
-        except ValueError:
-            obj = None
-        if isinstance(obj, dict):
-            for k, v in obj.items():
-                if "orders" in k and ("per_s" in k or "/s" in k or "ps" in k):
-                    value = float(v)
-                    break
-        if value is None:
-            m = re.search(r"([\d][\d,]*(?:\.\d+)?)\s*orders\s*/\s*s", ln)
-            if m:
-                value = float(m.group(1).replace(",", ""))
-        if value is not None:
-            break
-    return {
-        "orders_per_s": value,
-        "returncode": out.returncode,
-        "output_tail": "\n".join(text.splitlines()[-15:]),
-    }
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("SIMJSON ")), None)
+    if line is None:
+        tail = "\n".join((out.stdout + out.stderr).splitlines()[-10:])
+        return {"skipped": f"sim_bench.py gave no result (rc {out.returncode})", "tail": tail}
+    r = json.loads(line.removeprefix("SIMJSON "))
+    return {"orders_per_s": float(r["orders_per_s"]), "detail": r}
 
 
 def machine_info() -> dict[str, Any]:

@@ -87,6 +87,17 @@ class Proc:
         if self._log:
             self._log.close()
 
+    def cpu_seconds(self) -> float | None:
+        """User+system CPU time of the process so far, from /proc (Linux); None elsewhere.
+
+        CPU per request is the figure that stays honest when other work shares the machine.
+        """
+        stat = Path(f"/proc/{self.pid}/stat")
+        if not stat.exists():
+            return None
+        fields = stat.read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_mb(self) -> dict[str, float] | None:
         """VmRSS / VmHWM of the process from /proc (Linux); None elsewhere."""
         status = Path(f"/proc/{self.pid}/status")

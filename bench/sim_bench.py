@@ -57,8 +57,13 @@ def run(orders: int, batch: int) -> dict[str, float]:
         elapsed = time.perf_counter() - start
         trades = len(trader.query_stock_trades(acct))
         trader.close()
-    return {"orders": placed, "trades": trades, "callbacks": cb.n, "seconds": elapsed,
-            "orders_per_s": placed / elapsed}
+    return {
+        "orders": placed,
+        "trades": trades,
+        "callbacks": cb.n,
+        "seconds": elapsed,
+        "orders_per_s": placed / elapsed,
+    }
 
 
 def main() -> None:
@@ -68,8 +73,10 @@ def main() -> None:
     args = ap.parse_args()
     r = run(args.orders, args.batch)
     print(f"{'orders':>10} {'trades':>10} {'callbacks':>10} {'seconds':>9} {'orders/s':>10}")
-    print(f"{r['orders']:>10} {r['trades']:>10} {r['callbacks']:>10} {r['seconds']:>9.2f} "
-          f"{r['orders_per_s']:>10.0f}")
+    print(
+        f"{r['orders']:>10} {r['trades']:>10} {r['callbacks']:>10} {r['seconds']:>9.2f} "
+        f"{r['orders_per_s']:>10.0f}"
+    )
 
 
 if __name__ == "__main__":
