@@ -108,6 +108,7 @@ class TradingService(TradingQueries):
         self._turnover_today = Decimal(0)
         self._recent: dict[str, deque[float]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._key_locks: dict[str, asyncio.Lock] = {}
         self._started = False
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -200,7 +201,20 @@ class TradingService(TradingQueries):
                 "Idempotency-Key 与 client_order_id 不一致 / Idempotency-Key and client_order_id "
                 "differ"
             )
-        coid = given or uuid.uuid4().hex
+        if not given:
+            return await self._place(request, actor, uuid.uuid4().hex, None)
+        # Repeats of one key wait for the first to be journaled, then find it (200).
+        lock = self._key_locks.setdefault(given, asyncio.Lock())
+        try:
+            async with lock:
+                return await self._place(request, actor, given, given)
+        finally:
+            if not lock.locked() and self._key_locks.get(given) is lock:
+                del self._key_locks[given]
+
+    async def _place(
+        self, request: OrderCreate, actor: Actor, coid: str, given: str | None
+    ) -> tuple[OrderRead, bool]:
         try:
             checked = await self._validator.check(request)
             self._roll_day()
