@@ -204,8 +204,11 @@ class Exchange:
     def _set_price(self, o: Order, q: Quote, price: Decimal, market: bool,
                    session: Session) -> None:
         if o.price_type == xc.LATEST_PRICE:
+            # A limit at the last price (the counter's conversion); `price` is ignored and no
+            # protective price is needed, even on STAR/BSE.
             o.price = q.last
-        elif not market:
+            return
+        if not market:
             if price <= 0 or not _is_tick_multiple(o.code, price):
                 raise Rejected("tick", f"{price}")
             if not q.down <= price <= q.up:
@@ -257,7 +260,13 @@ class Exchange:
         if not book:
             self.finish(o, "无可成交的对手方或本方报价 / no quote to price the market order")
             return
-        o.price = book[0][0]
+        o.price = self.within_protection(o, book[0][0])
+
+    @staticmethod
+    def within_protection(o: Order, price: Decimal) -> Decimal:
+        """A market order turned limit never works beyond its protective price (§7): STAR/BSE
+        buys at most, sells at least, the caller's `price`; elsewhere the limit bounds it."""
+        return min(price, o.protect) if o.side == "buy" else max(price, o.protect)
 
     def _junk(self, o: Order, r: Rejected) -> None:
         msg = reject_text(r.reason, r.detail)

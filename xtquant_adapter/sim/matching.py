@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from xtquant_adapter import xtconstant as xc
-from xtquant_adapter.ashare.calendar import Session
+from xtquant_adapter.ashare.calendar import CLOSE_UNCROSS, OPEN_UNCROSS, Session
 from xtquant_adapter.ashare.fees import order_fee_total
 from xtquant_adapter.sim.books import ZERO, Order, Position, Trade, trade_record
 from xtquant_adapter.sim.exchange import MARKET_IMMEDIATE, Exchange
@@ -113,7 +113,7 @@ def _market_order(ex: Exchange, o: Order, when_ms: int) -> None:
     if o.traded:
         o.price = ex.books.trades[-1].price
     elif own:
-        o.price = own[0][0]
+        o.price = ex.within_protection(o, own[0][0])
     else:
         ex.finish(o, "无本方报价，撤销 / no own-side quote, cancelled")
 
@@ -174,16 +174,22 @@ def roll_day(ex: Exchange, day: date) -> None:
 
 
 def on_session(ex: Exchange, prev: Session, now: Session, when_ms: int) -> None:
-    """Session side effects for one snapshot when hours are enforced."""
+    """Session side effects for one snapshot when hours are enforced.
+
+    The auctions key on the clock passing 09:25 / 15:00 since the previous snapshot, not on
+    seeing a snapshot inside the auction window, so a clock that jumps over a window (14:50 ->
+    15:01) still uncrosses the orders that were working.
+    """
     b = ex.books
-    if now in (Session.CALL_AUCTION, Session.CONTINUOUS) and prev not in (now,):
+    if now in (Session.CALL_AUCTION, Session.CONTINUOUS) and prev is not now:
         release_held(ex)
-    if not b.opened and now in (Session.PRE_OPEN, Session.CONTINUOUS) and prev in (
-            Session.CALL_AUCTION, Session.PRE_OPEN) and ex.market.now.hour == 9 and (
-            ex.market.now.minute >= 25):
+    t = ex.market.now.time()
+    if not b.opened and prev in (Session.CALL_AUCTION, Session.PRE_OPEN) and (
+            now is not Session.CALL_AUCTION and OPEN_UNCROSS <= t < CLOSE_UNCROSS):
         b.opened = True
         uncross(ex, when_ms)
-    if not b.closed and prev is Session.CLOSING_AUCTION and now is Session.CLOSED:
+    if not b.closed and prev in (Session.CONTINUOUS, Session.CLOSING_AUCTION) and (
+            now is Session.CLOSED and t >= CLOSE_UNCROSS):
         b.closed = True
         uncross(ex, when_ms)
 
