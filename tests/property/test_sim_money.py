@@ -66,6 +66,10 @@ def test_money_conserved_nothing_negative_finals_final(actions, seed) -> None:  
             assert cash + signed + fees == Decimal(200_000)
             assert asset.cash >= 0
             assert asset.frozen_cash >= 0
+            # The cached market value matches the holdings at last prices.
+            positions = trader.query_stock_positions(ACCOUNT)
+            value = sum(Decimal(str(p.last_price)) * p.volume for p in positions)
+            assert Decimal(str(asset.market_value)) == value
             for p in trader.query_stock_positions(ACCOUNT):
                 bought = sum(
                     t.traded_volume * (1 if t.order_type == xc.STOCK_BUY else -1)
