@@ -46,35 +46,37 @@ def _state(conn: HTTPConnection, name: str) -> Any:
     return value
 
 
-def get_settings(request: Request) -> Settings:
+# `async def` although nothing here awaits: FastAPI runs a plain `def` dependency in its thread
+# pool, one thread round trip per dependency per request.
+async def get_settings(request: Request) -> Settings:
     return _state(request, "settings")  # type: ignore[no-any-return]
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     return _state(request, "db")  # type: ignore[no-any-return]
 
 
-def get_users(request: Request) -> UserService:
+async def get_users(request: Request) -> UserService:
     return _state(request, "users")  # type: ignore[no-any-return]
 
 
-def get_trading(request: Request) -> TradingService:
+async def get_trading(request: Request) -> TradingService:
     return _state(request, "trading")  # type: ignore[no-any-return]
 
 
-def get_qmt(request: Request) -> QMTService:
+async def get_qmt(request: Request) -> QMTService:
     return _state(request, "qmt")  # type: ignore[no-any-return]
 
 
-def get_risk(request: Request) -> RiskEngine:
+async def get_risk(request: Request) -> RiskEngine:
     return _state(request, "risk")  # type: ignore[no-any-return]
 
 
-def get_audit(request: Request) -> AuditLog:
+async def get_audit(request: Request) -> AuditLog:
     return _state(request, "audit")  # type: ignore[no-any-return]
 
 
-def get_events(request: Request) -> EventBus:
+async def get_events(request: Request) -> EventBus:
     return _state(request, "events")  # type: ignore[no-any-return]
 
 
