@@ -54,6 +54,7 @@ class Database:
         # (1, 2, 5 ... 100 ms) until the other commits: seconds of p99 under load. Units of
         # work queue on this lock instead (PostgreSQL needs none).
         self._serial = threading.RLock() if self.is_sqlite else None
+        self._limiter: anyio.CapacityLimiter | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,7 +75,13 @@ class Database:
 
     async def run(self, fn: Callable[[Session], T]) -> T:
         """Run `fn(session)` in a worker thread inside one committed transaction."""
-        return await anyio.to_thread.run_sync(self.call, fn)
+        if self._serial is None:
+            return await anyio.to_thread.run_sync(self.call, fn)
+        # SQLite runs one unit of work at a time anyway: wait here, on the loop, rather than
+        # parking up to 40 pool threads on the lock and paying a GIL handoff for each.
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(self.call, fn, limiter=self._limiter)
 
     def ping(self) -> bool:
         try:

@@ -1,11 +1,12 @@
 """SQLAlchemy 2 tables. Portable between SQLite and PostgreSQL: no dialect-only types.
 
-Money columns are `Numeric(20, 4)` read back as Decimal; times are timezone-aware.
+Money columns are `Numeric(20, 4)` read back as Decimal; times are stored in UTC and always
+read back timezone-aware (SQLite keeps no offset, so `UTCDateTime` restores it in one place).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -29,9 +31,32 @@ Money = Numeric(20, 4, asdecimal=True)
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime on every database: written as UTC, read back with tzinfo=UTC.
+
+    SQLite stores the wall-clock fields without an offset, so a +08:00 value written as-is
+    would come back shifted by eight hours; converting on the way in prevents that.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime written to the database; use an aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: DateTime(timezone=True),
+        datetime: UTCDateTime(),
         Decimal: Money,
     }
 
@@ -59,6 +84,8 @@ class Order(Base):
         Index("ix_orders_account_status", "account_id", "status"),
         Index("ix_orders_account_broker_id", "account_id", "broker_order_id"),
         Index("ix_orders_account_created", "account_id", "created_at"),
+        # Pages are newest-first by id: without this SQLite sorts every order of the account.
+        Index("ix_orders_account_id", "account_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -94,6 +121,7 @@ class Trade(Base):
     __table_args__ = (
         UniqueConstraint("account_id", "broker_trade_id", name="uq_trades_account_trade_id"),
         Index("ix_trades_order", "order_id"),
+        Index("ix_trades_account_id", "account_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -165,4 +193,4 @@ class StrategyRun(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     started_at: Mapped[datetime]
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
