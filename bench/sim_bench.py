@@ -1,9 +1,12 @@
 """Orders per second through the simulated MiniQMT alone: place + match + persist + push.
 
-Usage: uv run python bench/sim_bench.py [--orders N] [--batch B]
+Usage: uv run python bench/sim_bench.py [--orders N] [--batch B] [--repeat R]
 Each round places B marketable async orders on liquid instruments, takes one market snapshot
 (which fills them, walking the book) and waits until the push thread has committed everything
-to SQLite and delivered every callback.
+to SQLite and delivered every callback (7 per order: async response, reported, asset after the
+freeze, trade, filled, position, asset). `orders/s` is wall clock; `cpu s` is the process's CPU
+time over the same span (the push thread included), which varies less on a busy machine. With
+`--repeat` each run uses fresh books and the best run is reported as well.
 """
 
 from __future__ import annotations
@@ -24,14 +27,17 @@ CODES = ["601398.SH", "000001.SZ", "510300.SH", "003816.SZ"]
 
 
 class Counter:
+    """A callback that counts what it is told (the cheapest honest consumer)."""
+
     def __init__(self) -> None:
         self.n = 0
 
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-        def count(*_: object) -> None:
-            self.n += 1
+    def _count(self, *_: object) -> None:
+        self.n += 1
 
-        return count
+    on_order_stock_async_response = on_stock_order = on_stock_trade = _count
+    on_stock_position = on_stock_asset = on_order_error = on_cancel_error = _count
+    on_account_status = on_disconnected = on_cancel_order_stock_async_response = _count
 
 
 def run(orders: int, batch: int) -> dict[str, float]:
@@ -45,7 +51,7 @@ def run(orders: int, batch: int) -> dict[str, float]:
         trader.connect()
         acct = StockAccount(cfg.account_id)
         asks = {c: trader.market.get_full_tick([c])[c]["askPrice"][4] for c in CODES}
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         placed = 0
         while placed < orders:
             for i in range(batch):
@@ -55,6 +61,7 @@ def run(orders: int, batch: int) -> dict[str, float]:
             trader.step()
         trader.flush(timeout=600)
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu
         trades = len(trader.query_stock_trades(acct))
         trader.close()
     return {
@@ -62,6 +69,7 @@ def run(orders: int, batch: int) -> dict[str, float]:
         "trades": trades,
         "callbacks": cb.n,
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "orders_per_s": placed / elapsed,
     }
 
@@ -70,13 +78,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--orders", type=int, default=50_000)
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
-    r = run(args.orders, args.batch)
-    print(f"{'orders':>10} {'trades':>10} {'callbacks':>10} {'seconds':>9} {'orders/s':>10}")
-    print(
-        f"{r['orders']:>10} {r['trades']:>10} {r['callbacks']:>10} {r['seconds']:>9.2f} "
-        f"{r['orders_per_s']:>10.0f}"
-    )
+    print(f"{'orders':>10} {'trades':>10} {'callbacks':>10} {'seconds':>9} {'cpu s':>7} "
+          f"{'orders/s':>10}")
+    runs = []
+    for _ in range(max(1, args.repeat)):
+        r = run(args.orders, args.batch)
+        runs.append(r)
+        print(f"{r['orders']:>10} {r['trades']:>10} {r['callbacks']:>10} {r['seconds']:>9.2f} "
+              f"{r['cpu_seconds']:>7.2f} {r['orders_per_s']:>10.0f}")
+    if len(runs) > 1:
+        best = max(runs, key=lambda r: r["orders_per_s"])
+        print(f"best of {len(runs)}: {best['orders_per_s']:.0f} orders/s "
+              f"({best['orders'] / best['cpu_seconds']:.0f} per CPU second)")
 
 
 if __name__ == "__main__":
