@@ -89,12 +89,18 @@ def markdown(res: dict[str, Any]) -> str:
     rec = res.get("reconciliation") or {}
     if rec.get("reconcile_s") is not None:
         lines.append(
-            f"| start-up with {rec['open_orders']:,} open orders → /ready "
-            f"(empty DB: {_f(rec['start_empty_s'])} s) | {_f(rec['start_loaded_s'])} s |"
+            f"| start-up to /ready, empty journal → {rec['open_orders']:,} open orders "
+            f"(process start, imports included) | {_f(rec['start_empty_s'])} s → "
+            f"{_f(rec['start_loaded_s'])} s |"
         )
         lines.append(
-            f"| reconciliation time (difference; server log: "
-            f"{rec.get('log_line') or 'n/a'}) | {_f(rec['reconcile_s'])} s |"
+            f"| app lifespan start-up, empty → {rec['open_orders']:,} open orders | "
+            f"{_f(rec.get('lifespan_empty_s'))} s → {_f(rec.get('lifespan_loaded_s'))} s |"
+        )
+        lines.append(
+            f"| reconciliation of {rec['open_orders']:,} open orders (server log: broker "
+            f"connected → journal reconciled; {rec['open_after_restart']:,} still open after) | "
+            f"{_f(rec['reconcile_s'])} s |"
         )
     else:
         lines.append(f"| reconciliation | skipped: {rec.get('skipped', 'not measured')} |")

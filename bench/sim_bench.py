@@ -80,18 +80,24 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
-    print(f"{'orders':>10} {'trades':>10} {'callbacks':>10} {'seconds':>9} {'cpu s':>7} "
-          f"{'orders/s':>10}")
+    print(
+        f"{'orders':>10} {'trades':>10} {'callbacks':>10} {'seconds':>9} {'cpu s':>7} "
+        f"{'orders/s':>10}"
+    )
     runs = []
     for _ in range(max(1, args.repeat)):
         r = run(args.orders, args.batch)
         runs.append(r)
-        print(f"{r['orders']:>10} {r['trades']:>10} {r['callbacks']:>10} {r['seconds']:>9.2f} "
-              f"{r['cpu_seconds']:>7.2f} {r['orders_per_s']:>10.0f}")
+        print(
+            f"{r['orders']:>10} {r['trades']:>10} {r['callbacks']:>10} {r['seconds']:>9.2f} "
+            f"{r['cpu_seconds']:>7.2f} {r['orders_per_s']:>10.0f}"
+        )
     if len(runs) > 1:
         best = max(runs, key=lambda r: r["orders_per_s"])
-        print(f"best of {len(runs)}: {best['orders_per_s']:.0f} orders/s "
-              f"({best['orders'] / best['cpu_seconds']:.0f} per CPU second)")
+        print(
+            f"best of {len(runs)}: {best['orders_per_s']:.0f} orders/s "
+            f"({best['orders'] / best['cpu_seconds']:.0f} per CPU second)"
+        )
 
 
 if __name__ == "__main__":
