@@ -98,6 +98,7 @@ class Exchange:
         self._mv_version = -1
         self._now: datetime | None = None
         self._now_s = 0
+        self._freezes: dict[tuple[str, Decimal, int], Decimal] = {}
 
     # ---- pushes -------------------------------------------------------------------------------
     def push_order(self, o: Order) -> None:
@@ -245,7 +246,12 @@ class Exchange:
             p.frozen += o.volume
             return
         at = o.price if o.price > 0 else o.protect
-        need = buy_freeze(self.fees, o.code, at, o.volume)
+        key = (o.code, at, o.volume)
+        need = self._freezes.get(key)
+        if need is None:  # the same order again (a strategy's ladder, a retry) is a lookup
+            if len(self._freezes) > 4096:
+                self._freezes.clear()
+            need = self._freezes[key] = buy_freeze(self.fees, o.code, at, o.volume)
         if need > b.cash:
             raise Rejected("funds", f"需要{need} 可用{b.cash} / need {need}, have {b.cash}")
         b.cash -= need

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -22,8 +23,13 @@ def _d(text: str) -> Decimal:
     return Decimal(text)
 
 
+@functools.lru_cache(maxsize=64)
+def _iso(day: date) -> str:
+    return day.isoformat()
+
+
 def order_row(o: Order) -> tuple[Any, ...]:
-    return (o.order_id, o.day.isoformat(), o.code, o.name, o.side, o.order_type, o.price_type,
+    return (o.order_id, _iso(o.day), o.code, o.name, o.side, o.order_type, o.price_type,
             str(o.price), o.volume, o.order_time, o.strategy_name, o.remark, o.status,
             o.status_msg, o.traded, str(o.traded_value), str(o.fees), str(o.frozen),
             str(o.protect), o.placed_step, o.seq)
@@ -37,7 +43,7 @@ def order_from(r: tuple[Any, ...]) -> Order:
 
 def trade_row(t: Trade) -> tuple[Any, ...]:
     return (t.traded_id, t.order_id, t.code, t.name, t.side, str(t.price), t.volume,
-            str(t.amount), str(t.fees), t.traded_time, t.day.isoformat(), t.strategy_name,
+            str(t.amount), str(t.fees), t.traded_time, _iso(t.day), t.strategy_name,
             t.remark)
 
 
