@@ -61,7 +61,8 @@ def markdown(res: dict[str, Any]) -> str:
         "",
         f"Machine: {m['nproc']} cores, {m['cpu_model']}, Python {m['python']}, {m['platform']}; "
         f"load generator: {res['generator']}; {res['duration_s']:g} s per measurement"
-        f"{' (--quick)' if res['quick'] else ''}; commit {m['commit']}.",
+        f"{' (--quick)' if res['quick'] else ''}; commit {m['commit']}; load average "
+        f"{m.get('loadavg_1m_at_start')} at start, {m.get('loadavg_1m_at_end')} at end.",
         "",
         "| endpoint | conns | qmt-api rps | reference rps | ratio | qmt-api p50 ms | ref p50 ms "
         "| added p50 ms | qmt-api p99 ms | ref p99 ms | CPU ms/req qmt-api / ref | errors |",

@@ -351,7 +351,9 @@ def machine_info() -> dict[str, Any]:
         ).stdout.strip()
     except OSError:
         commit = "unknown"
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
     return {
+        "loadavg_1m_at_start": round(load[0], 2) if load else None,
         "nproc": os.cpu_count(),
         "cpu_model": cpu,
         "python": platform.python_version(),
@@ -439,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
         log("running bench/sim_bench.py")
         res["sim_bench"] = run_sim_bench(a.quick)
     res["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    if hasattr(os, "getloadavg"):
+        # Other work on the machine skews rps and latency; CPU ms/req much less so.
+        res["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     res["targets"] = report.evaluate_targets(res)
 
     RESULTS.mkdir(exist_ok=True)
