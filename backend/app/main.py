@@ -35,6 +35,7 @@ from backend.app.services.events import EventBus
 from backend.app.services.qmt_service import QMTService
 from backend.app.services.rate_limit import RateLimiter
 from backend.app.services.risk import RiskEngine
+from backend.app.services.risk_sync import RiskStateSync
 from backend.app.services.strategies import build_strategies
 from backend.app.services.trading_service import TradingService
 from backend.app.services.users import UserService
@@ -72,9 +73,16 @@ async def _build_risk(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     app.state.risk = risk
     limiter = RateLimiter.from_settings(settings)
     app.state.rate_limiter = limiter
+    # Other processes on the same database may change them: poll (and listen on Redis).
+    sync = RiskStateSync(
+        risk, interval=settings.risk_state_refresh_seconds, redis_url=settings.redis_url
+    )
+    app.state.risk_sync = sync
     try:
+        await sync.start()
         yield
     finally:
+        await sync.stop()
         await limiter.close()
 
 

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     rate_limit_orders_per_second: float = Field(default=20, ge=0)
     rate_limit_logins_per_minute: int = Field(default=10, ge=0)
     redis_url: str | None = None
+    # How often each process re-reads the kill switch and risk rules that another process
+    # sharing the database may have changed (one small SELECT); Redis makes it immediate.
+    risk_state_refresh_seconds: float = Field(default=1.0, gt=0, le=3600)
     metrics_enabled: bool = True
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     host: str = "127.0.0.1"

@@ -9,20 +9,37 @@ recent orders) are computed by TradingService from the journal and handed in a
 Which side each rule checks is documented on `RiskRules` (models/risk.py) and in
 docs/risk.md: the value caps only make sense for buys, so a sell can always close a
 position; quantity, count, price, code and duplicate rules apply to both sides.
+
+Several server processes may share one database (DESIGN.md). The rules and the kill switch
+are settings rows with a write counter (`version`); `refresh()` reads both rows in one
+SELECT and takes over whatever another process wrote. services/risk_sync.py runs it in the
+background (every RISK_STATE_REFRESH_SECONDS, and at once on a Redis notification), so
+`check()` itself never touches the database.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from loguru import logger
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.app.core.errors import RiskRejected, TradingDisabled
-from backend.app.db.repositories.settings import get_setting, put_setting
+from backend.app.db.repositories.settings import (
+    VERSION_FIELD,
+    lock_setting,
+    put_setting,
+    read_settings,
+    setting_version,
+)
 from backend.app.db.session import Database
+from backend.app.db.tables import Setting
 from backend.app.domain.actor import Actor
 from backend.app.domain.enums import Side
 from backend.app.models.risk import KillSwitchRead, RiskRules, RiskRulesUpdate
@@ -32,6 +49,11 @@ __all__ = ["RiskContext", "RiskEngine", "RiskRules", "RiskRulesUpdate"]
 
 RULES_KEY = "risk_rules"
 KILL_SWITCH_KEY = "kill_switch"
+STATE_KEYS = (RULES_KEY, KILL_SWITCH_KEY)
+
+_T = TypeVar("_T")
+# (key, version) of a change this process just persisted; see add_change_listener.
+ChangeListener = Callable[[str, int], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,14 +182,71 @@ def _check_duplicates(r: RiskRules, ctx: RiskContext) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A settings row as plain data, read in a worker thread."""
+
+    value: dict[str, Any]
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, row: Setting) -> _Row:
+        return cls(dict(row.value), setting_version(row.value), row.updated_at, row.updated_by)
+
+
+def _read_state(s: Session) -> dict[str, _Row]:
+    return {key: _Row.of(row) for key, row in read_settings(s, STATE_KEYS).items()}
+
+
+def _locked_row(s: Session, key: str) -> _Row | None:
+    """The row as stored now, write-locked until the transaction ends."""
+    row = lock_setting(s, key)
+    return None if row is None else _Row.of(row)
+
+
+def _rules_of(row: _Row | None) -> RiskRules:
+    if row is None:
+        return RiskRules()
+    return RiskRules.model_validate({k: v for k, v in row.value.items() if k != VERSION_FIELD})
+
+
+def _kill_of(row: _Row | None) -> KillSwitchRead:
+    if row is None:
+        return KillSwitchRead(trading_enabled=True)
+    return KillSwitchRead(
+        trading_enabled=bool(row.value.get("trading_enabled", True)),
+        reason=str(row.value.get("reason") or ""),
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+def _merge(base: RiskRules, rules: RiskRules | RiskRulesUpdate) -> RiskRules:
+    if not isinstance(rules, RiskRulesUpdate):
+        return rules
+    merged = base.model_dump() | rules.model_dump(exclude_unset=True)
+    merged = {k: ([] if v is None and k.endswith("_codes") else v) for k, v in merged.items()}
+    return RiskRules.model_validate(merged)
+
+
 class RiskEngine:
-    """Holds the rules and the kill switch in memory; persists and audits every change."""
+    """Holds the rules and the kill switch in memory; persists and audits every change, and
+    takes over changes other processes persisted (`refresh`)."""
 
     def __init__(self, db: Database, audit: AuditLog) -> None:
         self._db = db
         self._audit = audit
         self._rules = RiskRules()
         self._kill = KillSwitchRead(trading_enabled=True)
+        # key -> version of the row the in-memory state came from (absent: defaults).
+        self._versions: dict[str, int] = {}
+        # Orders a refresh's read-and-apply against this process's own writes, so a read
+        # taken just before a local write can never roll the state back.
+        self._state_lock = asyncio.Lock()
+        self._listeners: list[ChangeListener] = []
+        self._loaded = False
 
     @property
     def rules(self) -> RiskRules:
@@ -184,6 +263,16 @@ class RiskEngine:
     @property
     def kill_switch(self) -> KillSwitchRead:
         return self._kill
+
+    @property
+    def versions(self) -> dict[str, int]:
+        """The version of each setting this process holds (for logs, metrics and tests)."""
+        return dict(self._versions)
+
+    def add_change_listener(self, listener: ChangeListener) -> None:
+        """Call `await listener(key, version)` after this process persists a change (the
+        Redis notifier); a listener's failure is logged, never raised to the caller."""
+        self._listeners.append(listener)
 
     def check(self, ctx: RiskContext) -> None:
         """Pass or raise; pure, no I/O.
@@ -208,48 +297,67 @@ class RiskEngine:
         _check_duplicates(r, ctx)
 
     async def load(self) -> None:
-        """Read the persisted rules and kill switch (at start-up, or to pick up another
-        process's change)."""
+        """Read the persisted rules and kill switch (at start-up)."""
+        await self.refresh()
 
-        def read(s: Session) -> tuple[dict[str, Any] | None, KillSwitchRead | None]:
-            rules = get_setting(s, RULES_KEY)
-            kill = get_setting(s, KILL_SWITCH_KEY)
-            ks = None
-            if kill is not None:
-                ks = KillSwitchRead(
-                    trading_enabled=bool(kill.value.get("trading_enabled", True)),
-                    reason=str(kill.value.get("reason") or ""),
-                    updated_at=kill.updated_at,
-                    updated_by=kill.updated_by,
-                )
-            return (dict(rules.value) if rules is not None else None), ks
+    async def refresh(self) -> list[str]:
+        """Take over what another process persisted: one SELECT of the two settings rows;
+        the state changes only where a row's version differs from the one held. Returns
+        the keys that changed. Raises what the database raises (the caller logs it)."""
+        async with self._state_lock:
+            rows = await self._db.run(_read_state)
+            held = self._versions
+            changed = [
+                k for k in STATE_KEYS if held.get(k) != getattr(rows.get(k), "version", None)
+            ]
+            # Validate both before applying either: a bad row leaves the state as it was.
+            rules = _rules_of(rows.get(RULES_KEY)) if RULES_KEY in changed else self._rules
+            kill = _kill_of(rows.get(KILL_SWITCH_KEY)) if KILL_SWITCH_KEY in changed else self._kill
+            self._rules, self._kill = rules, kill
+            for key in changed:
+                row = rows.get(key)
+                if row is None:
+                    self._versions.pop(key, None)
+                else:
+                    self._versions[key] = row.version
+                if self._loaded:
+                    logger.warning(
+                        "risk: took over {} v{} from another process (trading_enabled={})",
+                        key, held.get(key, 0), kill.trading_enabled,
+                    )  # fmt: skip
+            self._loaded = True
+            return changed
 
-        rules, kill = await self._db.run(read)
-        if rules is not None:
-            self._rules = RiskRules.model_validate(rules)
-        if kill is not None:
-            self._kill = kill
+    async def _persist(self, write: Callable[[Session], _T]) -> _T:
+        try:
+            return await self._db.run(write)
+        except IntegrityError:
+            # Another process inserted this setting's first row at the same moment; the
+            # retry finds the row, locks it and updates it.
+            return await self._db.run(write)
+
+    async def _notify(self, key: str, version: int) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(key, version)
+            except Exception as exc:  # a notifier must never fail an admin's change
+                logger.error("risk: change notification for {} failed: {}", key, exc)
 
     async def update_rules(self, *, rules: RiskRules | RiskRulesUpdate, actor: Actor) -> RiskRules:
-        """Replace the rules (a RiskRules) or change some (a RiskRulesUpdate); audited."""
-        if isinstance(rules, RiskRulesUpdate):
-            merged = self._rules.model_dump() | rules.model_dump(exclude_unset=True)
-            merged = {
-                k: ([] if v is None and k.endswith("_codes") else v) for k, v in merged.items()
-            }
-            new = RiskRules.model_validate(merged)
-        else:
-            new = rules
-        old = self._rules
-        changed = {
-            k: {"old": getattr(old, k), "new": getattr(new, k)}
-            for k in RiskRules.model_fields
-            if getattr(old, k) != getattr(new, k)
-        }
-        value = new.model_dump(mode="json")
+        """Replace the rules (a RiskRules) or change some (a RiskRulesUpdate); audited.
 
-        def write(s: Session) -> None:
-            put_setting(s, RULES_KEY, value, by=actor.username)
+        A partial update merges into the rules as stored now, not as this process last saw
+        them, so it never undoes another process's change to other fields."""
+
+        def write(s: Session) -> tuple[RiskRules, int]:
+            old = _rules_of(_locked_row(s, RULES_KEY))
+            new = _merge(old, rules)
+            changed = {
+                k: {"old": getattr(old, k), "new": getattr(new, k)}
+                for k in RiskRules.model_fields
+                if getattr(old, k) != getattr(new, k)
+            }
+            row = put_setting(s, RULES_KEY, new.model_dump(mode="json"), by=actor.username)
             self._audit.record_sync(
                 s,
                 actor=actor,
@@ -258,21 +366,23 @@ class RiskEngine:
                 outcome="ok",
                 detail={"changed": changed},
             )
+            return new, setting_version(row.value)
 
-        await self._db.run(write)
-        self._rules = new
+        async with self._state_lock:
+            new, version = await self._persist(write)
+            self._rules, self._versions[RULES_KEY] = new, version
+        await self._notify(RULES_KEY, version)
         return new
 
     async def set_trading_enabled(
         self, *, enabled: bool, reason: str | None, actor: Actor
     ) -> KillSwitchRead:
         """Turn trading on or off (the kill switch); persisted and audited."""
-        now = datetime.now(UTC)
         value = {"trading_enabled": enabled, "reason": reason or ""}
-        was = self._kill.trading_enabled
 
-        def write(s: Session) -> None:
-            put_setting(s, KILL_SWITCH_KEY, value, by=actor.username)
+        def write(s: Session) -> tuple[KillSwitchRead, int]:
+            was = _kill_of(_locked_row(s, KILL_SWITCH_KEY)).trading_enabled
+            row = put_setting(s, KILL_SWITCH_KEY, value, by=actor.username)
             self._audit.record_sync(
                 s,
                 actor=actor,
@@ -281,12 +391,10 @@ class RiskEngine:
                 outcome="ok",
                 detail={"trading_enabled": enabled, "was": was, "reason": reason or ""},
             )
+            return _kill_of(_Row.of(row)), setting_version(row.value)
 
-        await self._db.run(write)
-        self._kill = KillSwitchRead(
-            trading_enabled=enabled,
-            reason=reason or "",
-            updated_at=now,
-            updated_by=actor.username,
-        )
-        return self._kill
+        async with self._state_lock:
+            kill, version = await self._persist(write)
+            self._kill, self._versions[KILL_SWITCH_KEY] = kill, version
+        await self._notify(KILL_SWITCH_KEY, version)
+        return kill

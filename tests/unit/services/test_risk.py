@@ -1,14 +1,19 @@
-"""RiskEngine.check: every rule trips just over its limit and passes at it; sides differ."""
+"""RiskEngine.check: every rule trips just over its limit and passes at it; sides differ.
+RiskEngine.refresh and RiskStateSync: several processes on one database agree."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from backend.app.core.errors import RiskRejected, TradingDisabled
 from backend.app.db.session import Database
@@ -18,8 +23,10 @@ from backend.app.domain.enums import Role, Side
 from backend.app.models.risk import RiskRules, RiskRulesUpdate
 from backend.app.services.audit import AuditLog
 from backend.app.services.risk import RiskContext, RiskEngine
+from backend.app.services.risk_sync import RiskStateSync
 
 D = Decimal
+T = TypeVar("T")
 ADMIN = Actor(username="root", role=Role.ADMIN, client_ip="10.0.0.1", request_id="r-1")
 
 # 100 shares at 10.00 = 1000.00; last price 10.00; nothing held; nothing done today.
@@ -107,7 +114,7 @@ def test_rule_trips_over_and_passes_at_limit(
 def test_rule_zero_or_null_is_off(
     rule: str, rules: dict[str, Any], trip: dict[str, Any], ok: dict[str, Any]
 ) -> None:
-    off = {k: (0 if isinstance(v, int | D) else None) for k, v in rules.items()}
+    off: dict[str, Any] = {k: (0 if isinstance(v, int | D) else None) for k, v in rules.items()}
     off = {k: ([] if k.endswith("_codes") else v) for k, v in off.items()}
     engine(**off).check(replace(BASE, **trip))
 
@@ -191,3 +198,130 @@ def test_rules_and_kill_switch_persist_and_are_audited(db: Database) -> None:
         assert first.detail["changed"]["max_order_quantity"] == {"old": None, "new": 500}
 
     asyncio.run(scenario())
+
+
+# --- several processes on one database (services/risk_sync.py) -------------------------
+
+
+async def until(pred: Callable[[], object]) -> None:
+    """Await until pred() is truthy, for at most 5 s (the asyncio twin of `eventually`)."""
+    async with asyncio.timeout(5.0):
+        while True:
+            if pred():
+                return
+            await asyncio.sleep(0.01)
+
+
+class FlakyDatabase(Database):
+    """A real Database that fails every unit of work while `broken` is set."""
+
+    broken = False
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        if self.broken:
+            raise OperationalError("SELECT", {}, Exception("database is down"))
+        return await super().run(fn)
+
+
+def test_refresh_takes_over_only_what_another_process_wrote(db: Database) -> None:
+    async def scenario() -> None:
+        a, b = RiskEngine(db, AuditLog(db)), RiskEngine(db, AuditLog(db))
+        await b.load()
+        assert await b.refresh() == []
+        await a.set_trading_enabled(enabled=False, reason="halt", actor=ADMIN)
+        assert await a.refresh() == []  # its own write: nothing to take over
+        assert await b.refresh() == ["kill_switch"]
+        with pytest.raises(TradingDisabled, match="halt"):
+            b.check(BASE)
+        await a.update_rules(rules=RiskRulesUpdate(max_order_quantity=50), actor=ADMIN)
+        assert await b.refresh() == ["risk_rules"]
+        assert b.rules.max_order_quantity == 50
+        assert b.versions == a.versions == {"risk_rules": 1, "kill_switch": 1}
+
+    asyncio.run(scenario())
+
+
+def test_concurrent_writers_in_two_processes_never_reuse_a_version(tmp_path: Path) -> None:
+    """Two Database objects (two processes' pools) on one file: every write gets its own
+    version, and the last one is what both processes end up holding."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    db_a, db_b = Database(url), Database(url)
+    Base.metadata.create_all(db_a.engine)
+
+    async def scenario() -> None:
+        a, b = RiskEngine(db_a, AuditLog(db_a)), RiskEngine(db_b, AuditLog(db_b))
+        results = await asyncio.gather(
+            *(
+                eng.update_rules(rules=RiskRulesUpdate(max_daily_orders=i + 1), actor=ADMIN)
+                for i in range(10)
+                for eng in (a, b)
+            )
+        )
+        assert len(results) == 20
+        await a.refresh()
+        await b.refresh()
+        assert a.versions["risk_rules"] == b.versions["risk_rules"] == 20
+        assert a.rules == b.rules
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        db_a.dispose()
+        db_b.dispose()
+
+
+def test_sync_logs_database_errors_and_keeps_refreshing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'flaky.db'}"
+    flaky, plain = FlakyDatabase(url), Database(url)
+    Base.metadata.create_all(plain.engine)
+
+    async def scenario() -> None:
+        b = RiskEngine(flaky, AuditLog(flaky))
+        await b.load()
+        sync = RiskStateSync(b, interval=0.02)
+        await sync.start()
+        try:
+            flaky.broken = True
+            await until(lambda: sync.refresh_errors >= 3)
+            other = RiskEngine(plain, AuditLog(plain))
+            await other.set_trading_enabled(enabled=False, reason="x", actor=ADMIN)
+            assert b.trading_enabled  # still the last state read
+            flaky.broken = False
+            await until(lambda: not b.trading_enabled)
+        finally:
+            await sync.stop()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        flaky.dispose()
+        plain.dispose()
+
+
+def test_polling_carries_on_when_redis_is_down(tmp_path: Path) -> None:
+    """REDIS_URL pointing at nothing: changes still persist and still arrive by polling."""
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
+    url = f"sqlite:///{tmp_path / 'noredis.db'}"
+    db_a, db_b = Database(url), Database(url)
+    Base.metadata.create_all(db_a.engine)
+
+    async def scenario() -> None:
+        a, b = RiskEngine(db_a, AuditLog(db_a)), RiskEngine(db_b, AuditLog(db_b))
+        syncs = [RiskStateSync(e, interval=0.05, redis_url=dead) for e in (a, b)]
+        for sync in syncs:
+            await sync.start()
+        try:
+            await a.set_trading_enabled(enabled=False, reason="no redis", actor=ADMIN)
+            await until(lambda: not b.trading_enabled)
+            assert not any(sync.listening for sync in syncs)
+        finally:
+            for sync in syncs:
+                await sync.stop()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        db_a.dispose()
+        db_b.dispose()
