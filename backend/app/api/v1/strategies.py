@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from backend.app.services.strategies import StrategyService
 
 
-def get_strategies(request: Request) -> StrategyService:
+# `async def` like api/deps.py's getters: FastAPI runs a plain `def` dependency in its thread pool.
+async def get_strategies(request: Request) -> StrategyService:
     service = getattr(request.app.state, "strategies", None)
     if service is None:
         raise RuntimeError("app.state.strategies is not set; is it built in the lifespan?")
