@@ -25,6 +25,19 @@ RESERVED_PARAMS: Final = frozenset({
 DATA_FILE_RE: Final = re.compile(r"^[A-Za-z0-9_\-]+\.csv$")
 
 
+def unique_codes(codes: list[str]) -> list[str]:
+    """`codes` normalized, repeats dropped, first-seen order kept.
+
+    Raises InvalidStockCode for the first code that is not valid.
+    """
+    out: list[str] = []
+    for raw in codes:
+        code = normalize_code(raw)
+        if code not in out:
+            out.append(code)
+    return out
+
+
 class StrategyRead(BaseModel):
     name: str
     description: str
@@ -72,15 +85,10 @@ class RunCreate(BaseModel):
     @field_validator("stock_codes")
     @classmethod
     def _codes(cls, v: list[str]) -> list[str]:
-        out: list[str] = []
-        for raw in v:
-            try:
-                code = normalize_code(raw)
-            except InvalidStockCode as exc:
-                raise ValueError(str(exc)) from None
-            if code not in out:
-                out.append(code)
-        return out
+        try:
+            return unique_codes(v)
+        except InvalidStockCode as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("params")
     @classmethod

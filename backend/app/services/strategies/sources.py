@@ -14,9 +14,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
 
+from backend.app.models.strategies import unique_codes
 from backend.app.services.strategies.bars import BarDataError, BarSeries, check_period, read_csv
 from xtquant_adapter.ashare.calendar import DEFAULT_CALENDAR, CalendarNotAvailable
-from xtquant_adapter.ashare.codes import InvalidStockCode, normalize_code
+from xtquant_adapter.ashare.codes import InvalidStockCode
 from xtquant_adapter.sim.market import _minutes_of, history
 from xtquant_adapter.sim.universe import BY_CODE
 
@@ -64,14 +65,10 @@ def default_range(
 
 
 def normalize_codes(codes: list[str]) -> list[str]:
-    out = []
-    for raw in codes:
-        try:
-            code = normalize_code(raw)
-        except InvalidStockCode as exc:
-            raise BarDataError(str(exc)) from None
-        if code not in out:
-            out.append(code)
+    try:
+        out = unique_codes(codes)
+    except InvalidStockCode as exc:
+        raise BarDataError(str(exc)) from None
     if not out:
         raise BarDataError("至少需要一个股票代码 / at least one stock code is needed")
     return out
