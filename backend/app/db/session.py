@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,6 +72,25 @@ class Database:
                 return fn(s)
         with self._serial, self.session() as s:
             return fn(s)
+
+    def call_core(self, fn: Callable[[Connection], T]) -> T:
+        """`fn(connection)` in one committed transaction, no ORM session (the hot writes)."""
+        if self._serial is None:
+            with self.engine.begin() as c:
+                return fn(c)
+        with self._serial, self.engine.begin() as c:
+            return fn(c)
+
+    async def run_core(self, fn: Callable[[Connection], T]) -> T:
+        """Like `run`, for SQLAlchemy Core: `fn(connection)` in a worker thread, committed."""
+        return await self._to_thread(self.call_core, fn)
+
+    async def _to_thread(self, call: Callable[[Callable[[Any], T]], T], fn: Callable[[Any], T]) -> T:
+        if self._serial is None:
+            return await anyio.to_thread.run_sync(call, fn)
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(call, fn, limiter=self._limiter)
 
     async def run(self, fn: Callable[[Session], T]) -> T:
         """Run `fn(session)` in a worker thread inside one committed transaction."""

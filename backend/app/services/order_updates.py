@@ -28,6 +28,7 @@ from backend.app.domain.enums import OrderStatus, Side
 from backend.app.domain.order_state import FINAL, IllegalTransition, advance
 from backend.app.services import xt_mapping as xm
 from backend.app.services.events import EventBus
+from backend.app.services.order_rows import order_json, trade_json
 
 S = OrderStatus
 _MAX_BATCH = 512
@@ -77,15 +78,11 @@ class Effects:
 
 
 def order_read_dict(o: Order) -> dict[str, Any]:
-    from backend.app.services.trading_service import to_order_read
-
-    return to_order_read(o).model_dump(mode="json")
+    return order_json(o)
 
 
 def trade_read_dict(t: Trade) -> dict[str, Any]:
-    from backend.app.services.trading_service import to_trade_read
-
-    return to_trade_read(t).model_dump(mode="json")
+    return trade_json(t)
 
 
 class OrderUpdater:

@@ -10,7 +10,8 @@ from backend.app.core.errors import DomainError, OrderNotFound, ValidationFailed
 from backend.app.db.repositories import orders as order_repo
 from backend.app.db.repositories import trades as trade_repo
 from backend.app.domain.enums import MarketSession
-from backend.app.models.orders import FillRead, OrderDetail, OrderPage, OrderRead, TradePage
+from backend.app.models.orders import OrderDetail, OrderPage, TradePage
+from backend.app.services.order_rows import order_json, trade_json
 from backend.app.models.trading import AccountInfo, PositionPage, PositionRead, TradingStatus
 
 if TYPE_CHECKING:
@@ -62,8 +63,6 @@ class TradingQueries:
         Raises:
             OrderNotFound.
         """
-        from backend.app.services.trading_service import to_order_read, to_trade_read
-
         def read(s: Any) -> tuple[Any, list[Any]]:
             o = order_repo.get(s, self._account, order_id)
             return o, list(trade_repo.of_order(s, order_id)) if o is not None else []
@@ -71,10 +70,9 @@ class TradingQueries:
         order, fills = await self._db.run(read)
         if order is None:
             raise OrderNotFound(f"订单 {order_id} 不存在 / order {order_id} not found")
-        return OrderDetail(
-            **to_order_read(order).model_dump(),
-            fills=[FillRead(**to_trade_read(t).model_dump()) for t in fills],
-        )  # fmt: skip
+        return OrderDetail.model_validate(
+            {**order_json(order), "fills": [trade_json(t) for t in fills]}
+        )
 
     async def list_orders(
         self, *, status: str | None = None, stock_code: str | None = None,
@@ -82,25 +80,32 @@ class TradingQueries:
         cursor: str | None = None,
     ) -> OrderPage:  # fmt: skip
         """Orders, newest first, keyset-paged (`next_cursor`)."""
-        from backend.app.services.trading_service import to_order_read
+        items, nxt = await self.list_orders_json(
+            status=status, stock_code=stock_code, side=side, since=since, limit=limit,
+            cursor=cursor,
+        )  # fmt: skip
+        return OrderPage.model_validate({"items": items, "next_cursor": nxt})
 
+    async def list_orders_json(
+        self, *, status: str | None = None, stock_code: str | None = None,
+        side: str | None = None, since: datetime | None = None, limit: int = 100,
+        cursor: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+        """`list_orders` as OrderRead JSON dicts and the next cursor, straight from Core rows."""
         code = self._code_filter(stock_code)
         limit = max(1, min(limit, MAX_PAGE))
         before = _cursor(cursor)
-        rows = await self._db.run(lambda s: order_repo.list_page(
-            s, self._account, status=status, stock_code=code, side=side, since=since,
+        rows = await self._db.run_core(lambda c: order_repo.list_page_rows(
+            c, self._account, status=status, stock_code=code, side=side, since=since,
             before_id=before, limit=limit + 1))  # fmt: skip
-        items: list[OrderRead] = [to_order_read(o) for o in rows[:limit]]
         nxt = str(rows[limit - 1].id) if len(rows) > limit else None
-        return OrderPage(items=items, next_cursor=nxt)
+        return [order_json(r) for r in rows[:limit]], nxt
 
     async def list_trades(
         self, *, order_id: int | None = None, stock_code: str | None = None,
         since: datetime | None = None, limit: int = 100, cursor: str | None = None,
     ) -> TradePage:  # fmt: skip
         """Fills, newest first, keyset-paged."""
-        from backend.app.services.trading_service import to_trade_read
-
         code = self._code_filter(stock_code)
         limit = max(1, min(limit, MAX_PAGE))
         before = _cursor(cursor)
@@ -108,7 +113,9 @@ class TradingQueries:
             s, self._account, order_id=order_id, stock_code=code, since=since,
             before_id=before, limit=limit + 1))  # fmt: skip
         nxt = str(rows[limit - 1].id) if len(rows) > limit else None
-        return TradePage(items=[to_trade_read(t) for t in rows[:limit]], next_cursor=nxt)
+        return TradePage.model_validate(
+            {"items": [trade_json(t) for t in rows[:limit]], "next_cursor": nxt}
+        )
 
     def _code_filter(self, stock_code: str | None) -> str | None:
         from backend.app.services.order_validation import normalize

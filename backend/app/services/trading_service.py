@@ -21,21 +21,21 @@ from typing import Any
 
 from loguru import logger
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from backend.app.core.config import Settings
 from backend.app.core.errors import BrokerUnavailable, DomainError, DuplicateClientOrderId
 from backend.app.db.repositories import orders as order_repo
 from backend.app.db.session import Database
-from backend.app.db.tables import Order, Trade
 from backend.app.domain.actor import Actor
 from backend.app.domain.enums import OrderStatus, OrderType, Side
-from backend.app.models.orders import OrderCreate, OrderRead, TradeRead
+from backend.app.models.orders import OrderCreate, OrderRead
 from backend.app.services import xt_mapping as xm
 from backend.app.services.audit import AuditLog
 from backend.app.services.events import EventBus
+from backend.app.services.journal import JournalWriter, audit_row
 from backend.app.services.market_service import MarketService
 from backend.app.services.order_updates import Effects, MarkCancel, OrderUpdater, Reject
+from backend.app.services.order_rows import order_json
 from backend.app.services.order_validation import CheckedOrder, OrderValidator, Reservations
 from backend.app.services.qmt_service import QMTService
 from backend.app.services.reconcile import NOT_RECEIVED, reconcile
@@ -43,38 +43,6 @@ from backend.app.services.risk import RiskContext, RiskEngine
 from backend.app.services.trading_queries import TradingQueries
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.fees import FeeSchedule
-
-
-def to_order_read(o: Order) -> OrderRead:
-    return OrderRead(
-        order_id=o.id, client_order_id=o.client_order_id, broker_order_id=o.broker_order_id,
-        stock_code=o.stock_code, stock_name=o.stock_name, side=Side(o.side),
-        order_type=OrderType(o.order_type), price=_px(o.price), quantity=o.quantity,
-        filled_quantity=o.filled_quantity, avg_fill_price=_px(o.avg_fill_price),
-        status=OrderStatus(o.status), status_msg=o.status_msg, broker_status=o.broker_status,
-        strategy_name=o.strategy_name, remark=o.remark, created_at=_aware(o.created_at),
-        updated_at=_aware(o.updated_at),
-    )  # fmt: skip
-
-
-def to_trade_read(t: Trade) -> TradeRead:
-    return TradeRead(
-        trade_id=t.broker_trade_id, order_id=t.order_id, broker_order_id=t.broker_order_id,
-        stock_code=t.stock_code, side=Side(t.side), price=_px(t.price), quantity=t.quantity,
-        amount=_px(t.amount), commission=_px(t.commission), traded_at=_aware(t.traded_at),
-    )  # fmt: skip
-
-
-def _px(d: Decimal | None) -> Decimal | None:
-    """Drop the journal's trailing zeros but keep at least fen: 10.5000 -> 10.50."""
-    if d is None:
-        return None
-    n = d.normalize()
-    return n.quantize(Decimal("0.01")) if n.as_tuple().exponent > -2 else n  # type: ignore[operator]
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def _content_hash(code: str, req: OrderCreate) -> str:
@@ -99,6 +67,7 @@ class TradingService(TradingQueries):
         enforce = settings.sim_enforce_trading_hours if settings.is_simulated else True
         self._validator = OrderValidator(qmt=qmt, fees=fees, enforce_hours=enforce)
         self._updater = OrderUpdater(db=db, events=events, account_id=self._account)
+        self._journal = JournalWriter(db)
         self.market = MarketService(qmt=qmt, validator=self._validator)
         self._updater.on_effects = self._on_effects
         self._reserved = Reservations()
@@ -191,6 +160,15 @@ class TradingService(TradingQueries):
             RiskRejected, TradingDisabled, DuplicateClientOrderId, BrokerUnavailable,
             ValidationFailed.
         """
+        data, created = await self.place_order_json(
+            request=request, actor=actor, idempotency_key=idempotency_key
+        )
+        return OrderRead.model_validate(data), created
+
+    async def place_order_json(
+        self, *, request: OrderCreate, actor: Actor, idempotency_key: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        """`place_order`, answering the order as OrderRead's JSON dict (the API's hot path)."""
         given = request.client_order_id or idempotency_key
         if (
             request.client_order_id
@@ -214,7 +192,7 @@ class TradingService(TradingQueries):
 
     async def _place(
         self, request: OrderCreate, actor: Actor, coid: str, given: str | None
-    ) -> tuple[OrderRead, bool]:
+    ) -> tuple[dict[str, Any], bool]:
         try:
             checked = await self._validator.check(request)
             self._roll_day()
@@ -231,7 +209,7 @@ class TradingService(TradingQueries):
     async def _journal_and_submit(
         self, request: OrderCreate, checked: CheckedOrder, hold: Any, coid: str, sig: str,
         actor: Actor, given: str | None,
-    ) -> tuple[OrderRead, bool]:  # fmt: skip
+    ) -> tuple[dict[str, Any], bool]:  # fmt: skip
         # Reservation and counters are taken synchronously on the loop right after the
         # checks, so two concurrent orders can never both pass on the same cash or cap.
         tmp_key = -id(request)
@@ -244,6 +222,7 @@ class TradingService(TradingQueries):
             "client_order_id": coid,
             "request_hash": _content_hash(checked.stock_code, request),
             "broker_order_id": None,
+            "broker_seq": None,
             "stock_code": checked.stock_code,
             "stock_name": checked.stock_name,
             "side": checked.side.value,
@@ -252,16 +231,24 @@ class TradingService(TradingQueries):
             "price": checked.price,
             "quantity": checked.quantity,
             "filled_quantity": 0,
+            "avg_fill_price": None,
             "status": OrderStatus.PENDING.value,
             "status_msg": "",
+            "broker_status": None,
             "strategy_name": request.strategy_name,
             "remark": request.remark,
             "username": actor.username,
             "created_at": now,
             "updated_at": now,
         }
+        audit = audit_row(
+            actor, action="order.place", outcome="ok",
+            detail={"client_order_id": coid, "stock_code": checked.stock_code,
+                    "side": fields["side"], "quantity": checked.quantity,
+                    "price": checked.price, "order_type": fields["order_type"]},
+        )  # fmt: skip
         try:
-            order = await self._db.run(lambda s: self._insert(s, fields, actor))
+            order_id = await self._journal.insert(fields, audit)
         except IntegrityError:
             self._reserved.release(tmp_key)
             self._count(sig, value, -1)
@@ -270,39 +257,32 @@ class TradingService(TradingQueries):
                 raise
             return found, False
         self._reserved.release(tmp_key)
-        self._reserved.add(order.id, hold)
-        read = to_order_read(order)
+        self._reserved.add(order_id, hold)
+        data = order_json(_Row(order_id, fields))
         if self._events.subscriber_count:
-            self._events.publish("order", read.model_dump(mode="json"))
-        return await self._submit(order, checked, read), True
+            self._events.publish("order", data)
+        return await self._submit(order_id, checked, data), True
 
-    def _insert(self, s: Session, fields: dict[str, Any], actor: Actor) -> Order:
-        order = order_repo.insert_order(s, **fields)
-        self._audit.record_sync(
-            s, actor=actor, action="order.place", target=f"order:{order.id}", outcome="ok",
-            detail={"client_order_id": order.client_order_id, "stock_code": order.stock_code,
-                    "side": order.side, "quantity": order.quantity, "price": order.price,
-                    "order_type": order.order_type},
-        )  # fmt: skip
-        return order
-
-    async def _submit(self, order: Order, checked: CheckedOrder, read: OrderRead) -> OrderRead:
-        self._in_flight.add(order.id)
+    async def _submit(
+        self, order_id: int, checked: CheckedOrder, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        self._in_flight.add(order_id)
         reason = "order_stock_async returned -1"
         try:
             seq = await self._qmt.submit(
-                order.id, stock_code=checked.stock_code, side=checked.side,
+                order_id, stock_code=checked.stock_code, side=checked.side,
                 quantity=checked.quantity, price_type=checked.price_type,
-                price=checked.price or Decimal(0), strategy_name=order.strategy_name,
+                price=checked.price or Decimal(0), strategy_name=data["strategy_name"],
             )  # fmt: skip
         except DomainError as exc:
             seq, reason = -1, exc.detail
         finally:
-            self._in_flight.discard(order.id)
+            self._in_flight.discard(order_id)
         if seq > 0:
-            return read
-        logger.warning("order {} not accepted by the broker call: {}", order.id, reason)
-        return await self.settle_unknown(order.id, reason=reason)
+            return data
+        logger.warning("order {} not accepted by the broker call: {}", order_id, reason)
+        read = await self.settle_unknown(order_id, reason=reason)
+        return read.model_dump(mode="json", include=set(OrderRead.model_fields))
 
     async def settle_unknown(self, order_id: int, *, reason: str = "") -> OrderRead:
         """After a failed or uncertain submit: read our order back from the broker by its
@@ -323,7 +303,7 @@ class TradingService(TradingQueries):
             await self._updater.command(Reject(order_id, msg))
         return await self.get_order(order_id=order_id)
 
-    async def _existing(self, coid: str, request: OrderCreate) -> OrderRead | None:
+    async def _existing(self, coid: str, request: OrderCreate) -> dict[str, Any] | None:
         order = await self._db.run(lambda s: order_repo.by_client_id(s, self._account, coid))
         if order is None:
             return None
@@ -336,7 +316,7 @@ class TradingService(TradingQueries):
                 f"client_order_id {coid!r} 已用于另一笔订单 {order.id} / already used for order "
                 f"{order.id} with other content", order_id=order.id,
             )  # fmt: skip
-        return to_order_read(order)
+        return order_json(order)
 
     @staticmethod
     def _validator_code(stock_code: str) -> str:
@@ -424,6 +404,18 @@ class TradingService(TradingQueries):
         await self._audit.record(actor=actor, action="order.cancel", target=f"order:{order_id}",
                                  outcome="ok", detail={})  # fmt: skip
         return OrderRead.model_validate(data)
+
+
+class _Row:
+    """The just-inserted order as `order_json` reads it (id + the inserted fields)."""
+
+    __slots__ = ("id", "_f")
+
+    def __init__(self, order_id: int, fields: dict[str, Any]) -> None:
+        self.id, self._f = order_id, fields
+
+    def __getattr__(self, name: str) -> Any:
+        return self._f[name]
 
 
 def _plain(snapshot: Any) -> dict[str, Any]:

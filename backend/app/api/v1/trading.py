@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from typing import TYPE_CHECKING
 
-from backend.app.api.deps import TraderUser, TradingDep, ViewerUser
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+
+from backend.app.api.deps import OrderTrader, TraderUser, TradingDep, ViewerUser
 from backend.app.api.limits import rate_limit_orders
 from backend.app.domain.enums import Side
 from backend.app.models.orders import (
@@ -20,8 +22,20 @@ from backend.app.models.orders import (
     TradePage,
 )
 from backend.app.models.trading import AccountInfo, PositionPage, TradingStatus
+from backend.app.services.order_rows import dumps, page_json
+
+if TYPE_CHECKING:
+    from backend.app.services.trading_service import TradingService
 
 router = APIRouter(prefix="/trading", tags=["trading"])
+
+
+class JSONBytes(Response):
+    """A JSON body serialized already (orjson): FastAPI returns it as is, no re-validation."""
+
+    media_type = "application/json"
+
+
 OrderId = Annotated[int, Path(ge=1, le=2**62)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=32, description="上一页的 next_cursor")]
@@ -34,41 +48,45 @@ async def get_status(trading: TradingDep, _: ViewerUser) -> TradingStatus:
     return trading.get_status()
 
 
+_PLACED = {
+    "repeat": "重复请求，返回已有订单 / repeat: the existing order",
+    "ok": "委托已提交 / order submitted",
+}
+
+
 @router.post(
     "/order", response_model=OrderPlaced, status_code=201,
-    dependencies=[Depends(rate_limit_orders)],
     responses={200: {"model": OrderPlaced, "description": "A repeat: the existing order"}},
 )  # fmt: skip
 async def place_order(
     body: OrderCreate,
+    request: Request,
     response: Response,
-    trading: TradingDep,
-    user: TraderUser,
+    user: OrderTrader,
     idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
-) -> OrderPlaced:
+) -> Response:
     """Place an order (201); a repeat of a client_order_id/Idempotency-Key returns it (200)."""
-    order, created = await trading.place_order(
+    trading: TradingService = request.app.state.trading
+    order, created = await trading.place_order_json(
         request=body, actor=user, idempotency_key=idempotency_key
     )
-    response.status_code = 201 if created else 200
-    return _placed(order, created)
-
-
-def _placed(order: OrderRead, created: bool) -> OrderPlaced:
-    ok = order.status != "rejected"
+    # The body is OrderPlaced's JSON, built from the journal row (no model re-validation).
+    ok = order["status"] != "rejected"
     if not created:
-        message = "重复请求，返回已有订单 / repeat: the existing order"
+        message = _PLACED["repeat"]
     elif ok:
-        message = "委托已提交 / order submitted"
+        message = _PLACED["ok"]
     else:
-        message = order.status_msg
-    return OrderPlaced(**order.model_dump(), success=ok, message=message)
+        message = order["status_msg"]
+    out = JSONBytes(dumps({**order, "success": ok, "message": message}), 201 if created else 200)
+    out.headers.raw.extend(response.headers.raw)  # X-RateLimit-*
+    return out
 
 
 router.add_api_route(
     "/place-order", place_order, methods=["POST"], response_model=OrderPlaced, status_code=201,
-    deprecated=True, dependencies=[Depends(rate_limit_orders)],
-    summary="Place Order (legacy path)", description="The same as `POST /trading/order`.",
+    deprecated=True, summary="Place Order (legacy path)",
+    description="The same as `POST /trading/order`.",
 )  # fmt: skip
 
 
@@ -82,11 +100,12 @@ async def list_orders(
     since: Since = None,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> OrderPage:
+) -> Response:
     """Orders, newest first; `status=open` means not final."""
-    return await trading.list_orders(
+    items, nxt = await trading.list_orders_json(
         status=status, stock_code=stock_code, side=side, since=since, limit=limit, cursor=cursor
     )
+    return JSONBytes(page_json(items, nxt))
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetail)

@@ -7,11 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Row, func, select
 from sqlalchemy.orm import Session
 
 from backend.app.db.tables import Order, OrderEvent
 from backend.app.domain.order_state import FINAL
+from backend.app.services.order_rows import select_orders
 
 _FINAL_VALUES = tuple(s.value for s in FINAL)
 
@@ -80,19 +81,10 @@ def open_orders(s: Session, account_id: str) -> Sequence[Order]:
     ).all()
 
 
-def list_page(
-    s: Session,
-    account_id: str,
-    *,
-    status: str | None,
-    stock_code: str | None,
-    side: str | None,
-    since: datetime | None,
-    before_id: int | None,
-    limit: int,
-) -> Sequence[Order]:
-    """Newest first, keyset-paged on id (`before_id` = the last id of the previous page)."""
-    q = select(Order).where(Order.account_id == account_id)
+def _page_query(
+    q: Any, *, status: str | None, stock_code: str | None, side: str | None,
+    since: datetime | None, before_id: int | None, limit: int,
+) -> Any:  # fmt: skip
     if status == "open":
         q = q.where(Order.status.not_in(_FINAL_VALUES))
     elif status:
@@ -105,7 +97,31 @@ def list_page(
         q = q.where(Order.created_at >= since)
     if before_id:
         q = q.where(Order.id < before_id)
-    return s.scalars(q.order_by(Order.id.desc()).limit(limit)).all()
+    return q.order_by(Order.id.desc()).limit(limit)
+
+
+def list_page(
+    s: Session, account_id: str, *, status: str | None, stock_code: str | None,
+    side: str | None, since: datetime | None, before_id: int | None, limit: int,
+) -> Sequence[Order]:  # fmt: skip
+    """Newest first, keyset-paged on id (`before_id` = the last id of the previous page)."""
+    q = _page_query(
+        select(Order).where(Order.account_id == account_id), status=status,
+        stock_code=stock_code, side=side, since=since, before_id=before_id, limit=limit,
+    )  # fmt: skip
+    return s.scalars(q).all()
+
+
+def list_page_rows(
+    c: Connection, account_id: str, *, status: str | None, stock_code: str | None,
+    side: str | None, since: datetime | None, before_id: int | None, limit: int,
+) -> Sequence[Row[Any]]:  # fmt: skip
+    """`list_page` as Core rows of the API's columns (no ORM objects)."""
+    q = _page_query(
+        select_orders().where(Order.account_id == account_id), status=status,
+        stock_code=stock_code, side=side, since=since, before_id=before_id, limit=limit,
+    )  # fmt: skip
+    return c.execute(q).all()
 
 
 def day_stats(s: Session, account_id: str, since: datetime) -> tuple[int, Decimal]:

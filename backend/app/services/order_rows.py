@@ -1,0 +1,93 @@
+"""Journal rows as API JSON, without a pydantic model per row.
+
+`order_json` / `trade_json` read attributes, so they take an ORM object or a Core `Row`
+alike, and return exactly what `OrderRead(...).model_dump(mode="json")` would: prices as
+strings with at least fen (10.5000 -> "10.50"), datetimes as ISO 8601 UTC with `Z`, enums
+as their values. `dumps` turns such dicts into response bytes (orjson). The hot routes
+return those bytes; the pydantic models stay the documented schema (response_model=).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, select
+
+from backend.app.db.tables import Order, Trade
+from backend.app.models.orders import OrderRead, TradeRead
+
+_FEN = Decimal("0.01")
+
+ORDER_COLUMNS = (
+    Order.id, Order.client_order_id, Order.broker_order_id, Order.stock_code, Order.stock_name,
+    Order.side, Order.order_type, Order.price, Order.quantity, Order.filled_quantity,
+    Order.avg_fill_price, Order.status, Order.status_msg, Order.broker_status,
+    Order.strategy_name, Order.remark, Order.created_at, Order.updated_at,
+)  # fmt: skip
+
+
+def select_orders() -> Select[Any]:
+    """A Core select of the columns `order_json` reads (no ORM objects built)."""
+    return select(*ORDER_COLUMNS)
+
+
+def px(d: Decimal | None) -> Decimal | None:
+    """Drop the journal's trailing zeros but keep at least fen: 10.5000 -> 10.50."""
+    if d is None:
+        return None
+    n = d.normalize()
+    return n.quantize(_FEN) if int(n.as_tuple().exponent) > -2 else n
+
+
+def _px_str(d: Decimal | None) -> str | None:
+    return None if d is None else str(px(d))
+
+
+def iso(dt: datetime) -> str:
+    """pydantic's JSON form of an aware datetime: `...Z` for UTC."""
+    text = dt.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def order_json(o: Any) -> dict[str, Any]:
+    """An order row (ORM or Core) as the JSON of OrderRead."""
+    return {
+        "order_id": o.id, "client_order_id": o.client_order_id,
+        "broker_order_id": o.broker_order_id, "stock_code": o.stock_code,
+        "stock_name": o.stock_name, "side": o.side, "order_type": o.order_type,
+        "price": _px_str(o.price), "quantity": o.quantity, "filled_quantity": o.filled_quantity,
+        "avg_fill_price": _px_str(o.avg_fill_price), "status": o.status,
+        "status_msg": o.status_msg, "broker_status": o.broker_status,
+        "strategy_name": o.strategy_name, "remark": o.remark,
+        "created_at": iso(o.created_at), "updated_at": iso(o.updated_at),
+    }  # fmt: skip
+
+
+def trade_json(t: Any) -> dict[str, Any]:
+    """A fill row as the JSON of TradeRead."""
+    return {
+        "trade_id": t.broker_trade_id, "order_id": t.order_id,
+        "broker_order_id": t.broker_order_id, "stock_code": t.stock_code, "side": t.side,
+        "price": _px_str(t.price), "quantity": t.quantity, "amount": _px_str(t.amount),
+        "commission": _px_str(t.commission), "traded_at": iso(t.traded_at),
+    }  # fmt: skip
+
+
+def to_order_read(o: Any) -> OrderRead:
+    return OrderRead.model_validate(order_json(o))
+
+
+def to_trade_read(t: Any) -> TradeRead:
+    return TradeRead.model_validate(trade_json(t))
+
+
+def dumps(data: Any) -> bytes:
+    return orjson.dumps(data)
+
+
+def page_json(items: Sequence[dict[str, Any]], next_cursor: str | None) -> bytes:
+    return orjson.dumps({"items": items, "next_cursor": next_cursor})
