@@ -33,7 +33,7 @@ Every error is `application/problem+json` (RFC 9457):
   "type": "urn:qmt-api:problem:risk_rejected",
   "title": "Rejected by a risk rule",
   "status": 422,
-  "detail": "order value 600000 exceeds max_order_value 500000",
+  "detail": "@DETAIL@",
   "code": "RISK_REJECTED",
   "rule": "max_order_value",
   "instance": "/api/v1/trading/order",
@@ -50,6 +50,12 @@ Every error is `application/problem+json` (RFC 9457):
   422 `VALIDATION_ERROR` carries an `errors` list (`loc`, `msg`, `type`); 429 carries a
   `Retry-After` header; `RISK_REJECTED` carries `rule`.
 """
+# The detail RiskEngine really writes (Chinese / English), too long for one source line.
+HEADER = HEADER.replace(
+    "@DETAIL@",
+    "风控拒绝 [max_order_value]：委托金额 600000.00 超过上限 500000.00 / "
+    "risk rule max_order_value: order value 600000.00 exceeds 500000.00",
+)
 
 GROUPS = (
     ("修正请求 / Fix the request", lambda c: not issubclass(c, errors.Rejected) and c.status < 500),

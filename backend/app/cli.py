@@ -55,6 +55,26 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def port_taken(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be bound now, or None when it can.
+
+    Asked before uvicorn starts because uvicorn runs the app's start-up (broker connect,
+    reconciliation) before it binds: a second server on a taken port would otherwise attach
+    to the same simulator books and journal before failing.
+    """
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        if sys.platform != "win32":  # there it would let us bind over a live listener
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
@@ -83,6 +103,13 @@ def serve(
             "binding {} exposes the trading API beyond this machine; put TLS and a firewall "
             "in front of it",
             bind_host,
+        )
+    taken = port_taken(bind_host, bind_port)
+    if taken is not None:
+        raise _fail(
+            f"端口 {bind_host}:{bind_port} 不可用（{taken}），是否已有 qmt-api 在运行？"
+            f"可用 --port 换端口 / cannot bind {bind_host}:{bind_port} ({taken}); "
+            "is qmt-api already running? Try --port"
         )
     uvicorn.run(
         "backend.app.main:create_app",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backend.app.cli import app, is_loopback
+from backend.app.cli import app, is_loopback, port_taken
 from backend.app.core.security import verify_password
 from backend.app.db.repositories import users as users_repo
 from backend.app.db.session import Database
@@ -110,3 +110,28 @@ def test_invalid_settings_exit_2(db_url: str, monkeypatch: pytest.MonkeyPatch) -
 )  # fmt: skip
 def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def test_serve_refuses_a_taken_port_before_starting_the_app(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn runs start-up before binding: a taken port must stop us before it."""
+    import socket
+
+    import uvicorn
+
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.append(kw))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert port_taken("127.0.0.1", port) is not None
+        r = runner.invoke(app, ["serve", "--port", str(port)])
+    assert r.exit_code == 1
+    assert f"127.0.0.1:{port}" in r.output
+    assert started == []
+    free = runner.invoke(app, ["serve", "--port", str(port)])
+    assert free.exit_code == 0, free.output
+    assert len(started) == 1
+    assert started[0]["port"] == port
