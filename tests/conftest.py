@@ -151,6 +151,12 @@ def viewer_token(make_user: Callable[..., str]) -> str:
     return make_user("viewer", "viewer")
 
 
+@pytest.fixture
+def h(trader_token: str) -> dict[str, str]:
+    """A trader's Authorization header; a module acting as another role overrides `h`."""
+    return auth_header(trader_token)
+
+
 def poll(pred: Callable[[], T], timeout: float = 5.0, interval: float = 0.01) -> T:
     deadline = time.monotonic() + timeout
     while True:

@@ -7,11 +7,9 @@ from collections.abc import Callable
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from trading_kit import manual_app
+from trading_kit import Headers, manual_app
 
 from backend.app.core.config import Settings
-
-Headers = dict[str, str]
 
 
 @pytest.fixture

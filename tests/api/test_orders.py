@@ -9,21 +9,14 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from trading_kit import ORDERS, manual_app, marketable, order_of, passive, step
+from trading_kit import ORDERS, Headers, manual_app, marketable, order_of, passive, step
 
 from backend.app.core.config import Settings
-
-Headers = dict[str, str]
 
 
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:
     return manual_app(settings)
-
-
-@pytest.fixture
-def h(trader_token: str, auth: Callable[[str], Headers]) -> Headers:
-    return auth(trader_token)
 
 
 def _buy(client: TestClient, h: Headers, **over: Any) -> Any:

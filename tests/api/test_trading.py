@@ -8,11 +8,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from trading_kit import ORDERS, manual_app, marketable, order_of, passive, step
+from trading_kit import ORDERS, Headers, manual_app, marketable, order_of, passive, step
 
 from backend.app.core.config import Settings
-
-Headers = dict[str, str]
 
 
 @pytest.fixture
@@ -23,11 +21,6 @@ def settings(settings_factory: Callable[..., Settings]) -> Settings:
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:
     return manual_app(settings)
-
-
-@pytest.fixture
-def h(trader_token: str, auth: Callable[[str], Headers]) -> Headers:
-    return auth(trader_token)
 
 
 def _place(client: TestClient, h: Headers, code: str, side: str, price: str, qty: int = 100) -> int:

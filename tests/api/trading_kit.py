@@ -17,6 +17,7 @@ from xtquant_adapter.sim import ManualClock
 # A Wednesday, in continuous trading.
 TRADING_MORNING = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 ORDERS = "/api/v1/trading/order"
+Headers = dict[str, str]
 
 
 def manual_app(settings: Settings, when: datetime = TRADING_MORNING) -> FastAPI:
@@ -31,13 +32,13 @@ def step(app: FastAPI, seconds: float = 3.0) -> None:
     app.state.qmt.trader.advance(seconds)
 
 
-def quote(client: TestClient, headers: dict[str, str], code: str) -> dict[str, Any]:
+def quote(client: TestClient, headers: Headers, code: str) -> dict[str, Any]:
     r = client.get(f"/api/v1/market/quote/{code}", headers=headers)
     assert r.status_code == 200, r.text
     return dict(r.json())
 
 
-def marketable(client: TestClient, headers: dict[str, str], code: str, side: str) -> str:
+def marketable(client: TestClient, headers: Headers, code: str, side: str) -> str:
     """A limit price 1% through the touch: fills at the next snapshot, inside the price cage."""
     q = quote(client, headers, code)
     if side == "buy":
@@ -47,13 +48,13 @@ def marketable(client: TestClient, headers: dict[str, str], code: str, side: str
     return str(p.quantize(Decimal("0.01")))
 
 
-def passive(client: TestClient, headers: dict[str, str], code: str) -> str:
+def passive(client: TestClient, headers: Headers, code: str) -> str:
     """A buy price 1.5% under the bid: rests without filling."""
     q = quote(client, headers, code)
     return str((Decimal(q["bid"][0][0]) * Decimal("0.985")).quantize(Decimal("0.01")))
 
 
-def order_of(client: TestClient, headers: dict[str, str], order_id: int) -> dict[str, Any]:
+def order_of(client: TestClient, headers: Headers, order_id: int) -> dict[str, Any]:
     r = client.get(f"/api/v1/trading/orders/{order_id}", headers=headers)
     assert r.status_code == 200, r.text
     return dict(r.json())

@@ -22,19 +22,12 @@ from backend.app.services import xt_mapping as xm
 from backend.app.services.trading_service import TradingService
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "api"))
-from trading_kit import ORDERS, manual_app, order_of, passive
-
-Headers = dict[str, str]
+from trading_kit import ORDERS, Headers, manual_app, order_of, passive
 
 
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:
     return manual_app(settings)
-
-
-@pytest.fixture
-def h(trader_token: str, auth: Callable[[str], Headers]) -> Headers:
-    return auth(trader_token)
 
 
 @pytest.fixture
