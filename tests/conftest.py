@@ -174,12 +174,17 @@ def eventually() -> Callable[..., Any]:
     return poll
 
 
-def _port_open(host: str, port: int) -> bool:
+def _port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
-        with socket.create_connection((host, port), timeout=0.5):
+        with socket.create_connection((host, port), timeout=timeout):
             return True
     except OSError:
         return False
+
+
+def redis_up() -> bool:
+    """Whether the Redis server of the `redis` tests answers at 127.0.0.1:6379."""
+    return _port_open("127.0.0.1", 6379, timeout=0.3)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ Each app stands for one server process: its own account and simulator, the same 
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,21 +20,13 @@ from sqlalchemy import create_engine, text
 from backend.app.core.config import Settings
 from backend.app.db.tables import Base
 from backend.app.main import create_app
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, USER_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, USER_PASSWORD, redis_up
 
 ORDER = "/api/v1/trading/order"
 RULES = "/api/v1/trading/risk-rules"
 KILL = "/api/v1/trading/kill-switch"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 Headers = dict[str, str]
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.3):
-            return True
-    except OSError:
-        return False
 
 
 def _token(c: TestClient, username: str, password: str) -> Headers:
@@ -158,7 +149,7 @@ def test_partial_updates_from_two_processes_both_stick(
 
 
 @pytest.mark.redis
-@pytest.mark.skipif(not _redis_up(), reason="no Redis server at 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_up(), reason="no Redis server at 127.0.0.1:6379")
 def test_redis_notification_reaches_other_processes_at_once(
     settings_factory: Callable[..., Settings], tmp_path: Path, eventually: Any
 ) -> None:

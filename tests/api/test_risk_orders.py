@@ -4,7 +4,6 @@ never reaches the broker; concurrent orders cannot slip past a cap together."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -18,7 +17,7 @@ from fastapi.testclient import TestClient
 from backend.app.core.config import Settings
 from backend.app.main import create_app
 from backend.app.services.rate_limit import MemoryBuckets, RateLimiter
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, USER_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, USER_PASSWORD, redis_up
 
 Auth = Callable[[str], dict[str, str]]
 ORDER = "/api/v1/trading/order"
@@ -254,16 +253,8 @@ def test_order_flood_gets_429_with_headers_and_nothing_more_reaches_the_broker(
     assert client.delete(f"/api/v1/trading/orders/{first}", headers=h).status_code == 202
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.3):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.mark.redis
-@pytest.mark.skipif(not _redis_up(), reason="no Redis server at 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_up(), reason="no Redis server at 127.0.0.1:6379")
 def test_two_servers_share_one_limit_through_redis(
     settings_factory: Callable[..., Settings], tmp_path: Any
 ) -> None:

@@ -11,6 +11,7 @@ from backend.app.core.errors import RateLimited
 from backend.app.domain.actor import Actor
 from backend.app.domain.enums import Role
 from backend.app.services.rate_limit import MemoryBuckets, RateLimiter, RedisBuckets
+from tests.conftest import redis_up
 
 TRADER = Actor(username="t1", role=Role.TRADER)
 
@@ -117,18 +118,8 @@ def test_memory_buckets_forget_old_keys_past_the_cap() -> None:
     assert len(b._state) <= 10
 
 
-def _redis_up() -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.3):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.mark.redis
-@pytest.mark.skipif(not _redis_up(), reason="no Redis server at 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_up(), reason="no Redis server at 127.0.0.1:6379")
 def test_redis_buckets_are_shared_between_limiters() -> None:
     """Two limiters (two server processes) on one Redis enforce one limit together."""
     prefix = f"qmt-api-test:{uuid.uuid4().hex}:"
