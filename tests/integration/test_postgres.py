@@ -18,7 +18,6 @@ sys.path.insert(0, str(HERE.parent / "unit" / "services"))
 
 from test_orders import (  # noqa: E402
     app,
-    h,
     test_cancel_resting_order_is_202_then_cancelled,
     test_concurrent_duplicates_place_once,
     test_place_limit_buy_is_201_pending_then_filled_with_fills,
@@ -36,7 +35,6 @@ pytestmark = pytest.mark.postgres
 
 __all__ = [
     "app",
-    "h",
     "test_cancel_resting_order_is_202_then_cancelled",
     "test_concurrent_duplicates_place_once",
     "test_fills_are_recorded_once_and_even_after_a_final_status",
