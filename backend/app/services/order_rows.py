@@ -9,6 +9,7 @@ return those bytes; the pydantic models stay the documented schema (response_mod
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -43,8 +44,13 @@ def px(d: Decimal | None) -> Decimal | None:
     return n.quantize(_FEN) if int(n.as_tuple().exponent) > -2 else n
 
 
+@functools.lru_cache(maxsize=8192)
+def _px_text(d: Decimal) -> str:
+    return str(px(d))
+
+
 def _px_str(d: Decimal | None) -> str | None:
-    return None if d is None else str(px(d))
+    return None if d is None else _px_text(d)
 
 
 def iso(dt: datetime) -> str:
@@ -64,6 +70,21 @@ def order_json(o: Any) -> dict[str, Any]:
         "status_msg": o.status_msg, "broker_status": o.broker_status,
         "strategy_name": o.strategy_name, "remark": o.remark,
         "created_at": iso(o.created_at), "updated_at": iso(o.updated_at),
+    }  # fmt: skip
+
+
+def order_row_json(row: Sequence[Any]) -> dict[str, Any]:
+    """A Core row of `select_orders()` (by position: faster than by name) as OrderRead's
+    JSON, datetimes left for `page_json` (orjson writes them as pydantic does)."""
+    (oid, coid, bid, code, name, side, otype, price, qty, filled, avg, status, msg, bstatus,
+     strategy, remark, created, updated) = row  # fmt: skip
+    return {
+        "order_id": oid, "client_order_id": coid, "broker_order_id": bid, "stock_code": code,
+        "stock_name": name, "side": side, "order_type": otype,
+        "price": None if price is None else _px_text(price), "quantity": qty,
+        "filled_quantity": filled, "avg_fill_price": None if avg is None else _px_text(avg),
+        "status": status, "status_msg": msg, "broker_status": bstatus,
+        "strategy_name": strategy, "remark": remark, "created_at": created, "updated_at": updated,
     }  # fmt: skip
 
 
@@ -90,4 +111,5 @@ def dumps(data: Any) -> bytes:
 
 
 def page_json(items: Sequence[dict[str, Any]], next_cursor: str | None) -> bytes:
-    return orjson.dumps({"items": items, "next_cursor": next_cursor})
+    # OPT_UTC_Z: an aware UTC datetime as `...Z`, exactly pydantic's JSON form.
+    return orjson.dumps({"items": items, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z)

@@ -126,6 +126,9 @@ class OrderUpdater:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            # One loop turn for the pushes already posted from the broker's thread (an
+            # answer and its "reported" come together): one transaction for both.
+            await asyncio.sleep(0)
             while len(batch) < _MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             await self._apply(batch)
@@ -204,19 +207,23 @@ class _Ctx:
         self.inflight, self.wanted, self.publish = inflight, wanted, publish
         self.now = datetime.now(UTC)
         ids: set[int] = set()
-        broker_ids: set[int] = set()
         trade_ids: list[str] = []
         for it in items:
             oid = getattr(it, "order_id", None)
             if isinstance(oid, int):
                 ids.add(oid)
-            bid = getattr(it, "broker_order_id", None)
-            if isinstance(bid, int) and bid > 0:
-                broker_ids.add(bid)
             if isinstance(it, xm.TradeUpdate):
                 trade_ids.append(it.trade_id)
         self.by_id = order_repo.by_ids(s, account, ids)
         self.by_broker = {o.broker_order_id: o for o in self.by_id.values() if o.broker_order_id}
+        # Only items our own id did not find are looked up by the broker's id (one query
+        # less per batch in the usual case: every push carries our id in its remark).
+        broker_ids: set[int] = set()
+        for it in items:
+            oid = getattr(it, "order_id", None)
+            bid = getattr(it, "broker_order_id", None)
+            if isinstance(bid, int) and bid > 0 and not (isinstance(oid, int) and oid in self.by_id):
+                broker_ids.add(bid)
         missing = broker_ids - self.by_broker.keys()
         for bid, o in order_repo.by_broker_ids(s, account, missing).items():
             self.by_broker[bid] = o

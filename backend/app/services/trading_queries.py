@@ -11,7 +11,7 @@ from backend.app.db.repositories import orders as order_repo
 from backend.app.db.repositories import trades as trade_repo
 from backend.app.domain.enums import MarketSession
 from backend.app.models.orders import OrderDetail, OrderPage, TradePage
-from backend.app.services.order_rows import order_json, trade_json
+from backend.app.services.order_rows import order_json, order_row_json, trade_json
 from backend.app.models.trading import AccountInfo, PositionPage, PositionRead, TradingStatus
 
 if TYPE_CHECKING:
@@ -91,7 +91,8 @@ class TradingQueries:
         side: str | None = None, since: datetime | None = None, limit: int = 100,
         cursor: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
-        """`list_orders` as OrderRead JSON dicts and the next cursor, straight from Core rows."""
+        """`list_orders` as OrderRead dicts (for `order_rows.page_json`) and the next cursor,
+        straight from Core rows."""
         code = self._code_filter(stock_code)
         limit = max(1, min(limit, MAX_PAGE))
         before = _cursor(cursor)
@@ -99,7 +100,7 @@ class TradingQueries:
             c, self._account, status=status, stock_code=code, side=side, since=since,
             before_id=before, limit=limit + 1))  # fmt: skip
         nxt = str(rows[limit - 1].id) if len(rows) > limit else None
-        return [order_json(r) for r in rows[:limit]], nxt
+        return [order_row_json(r) for r in rows[:limit]], nxt
 
     async def list_trades(
         self, *, order_id: int | None = None, stock_code: str | None = None,

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from backend.app.db.tables import Order, OrderEvent
@@ -112,16 +112,40 @@ def list_page(
     return s.scalars(q).all()
 
 
+_PAGE_STATEMENTS: dict[tuple[bool, ...], Any] = {}
+
+
 def list_page_rows(
     c: Connection, account_id: str, *, status: str | None, stock_code: str | None,
     side: str | None, since: datetime | None, before_id: int | None, limit: int,
 ) -> Sequence[Row[Any]]:  # fmt: skip
-    """`list_page` as Core rows of the API's columns (no ORM objects)."""
-    q = _page_query(
-        select_orders().where(Order.account_id == account_id), status=status,
-        stock_code=stock_code, side=side, since=since, before_id=before_id, limit=limit,
-    )  # fmt: skip
-    return c.execute(q).all()
+    """`list_page` as Core rows of the API's columns (no ORM objects). The statement is
+    built once per combination of filters, with bound parameters, and reused."""
+    shape = (status == "open", bool(status) and status != "open", bool(stock_code), bool(side),
+             bool(since), bool(before_id))  # fmt: skip
+    stmt = _PAGE_STATEMENTS.get(shape)
+    if stmt is None:
+        q = select_orders().where(Order.account_id == bindparam("account"))
+        if shape[0]:
+            q = q.where(Order.status.not_in(_FINAL_VALUES))
+        if shape[1]:
+            q = q.where(Order.status == bindparam("status"))
+        if shape[2]:
+            q = q.where(Order.stock_code == bindparam("stock_code"))
+        if shape[3]:
+            q = q.where(Order.side == bindparam("side"))
+        if shape[4]:
+            q = q.where(Order.created_at >= bindparam("since", type_=Order.created_at.type))
+        if shape[5]:
+            q = q.where(Order.id < bindparam("before_id"))
+        stmt = _PAGE_STATEMENTS[shape] = q.order_by(Order.id.desc()).limit(bindparam("limit"))
+    params: dict[str, Any] = {"account": account_id, "limit": limit}
+    for on, name, value in ((shape[1], "status", status), (shape[2], "stock_code", stock_code),
+                            (shape[3], "side", side), (shape[4], "since", since),
+                            (shape[5], "before_id", before_id)):  # fmt: skip
+        if on:
+            params[name] = value
+    return c.execute(stmt, params).all()
 
 
 def day_stats(s: Session, account_id: str, since: datetime) -> tuple[int, Decimal]:
