@@ -118,6 +118,7 @@ def serve(
         port=bind_port,
         reload=reload,
         log_config=None,  # our loguru setup receives uvicorn's records
+        access_log=False,  # api/middleware.py writes one cheaper line per request instead
         proxy_headers=False,
     )
 
@@ -168,30 +169,37 @@ def sim_reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="不再确认 / do not ask")] = False,
 ) -> None:
     """清空模拟账户（资金、持仓、委托、成交）/ Reset the simulated account (server stopped)."""
-    from xtquant_adapter.sim.store import reset_books
+    from xtquant_adapter.sim.booklock import BooksLock, SimBooksLocked
+    from xtquant_adapter.sim.store import delete_books
 
     settings = _settings()
     if not settings.is_simulated:
         raise _fail("只能重置模拟账户 / only the simulated account can be reset (QMT_MODE=live)")
-    if not yes:
-        typer.confirm(
-            f"重置模拟账户 {settings.miniqmt_account_id}？/ reset the simulated account?",
-            abort=True,
-        )
-    db = Database(settings.database_url)
-    try:
-        upgrade_database(db)
-        audit = AuditLog(db)
+    books = settings.data_dir / "sim"
+    try:  # held until done, so a server cannot start on the books (or journal) mid-reset
+        lock = BooksLock(books)
+    except SimBooksLocked as exc:
+        raise _fail(f"SimBooksLocked: {exc}\n请先停止服务 / stop the server first") from exc
+    with lock:
+        if not yes:
+            typer.confirm(
+                f"重置模拟账户 {settings.miniqmt_account_id}？/ reset the simulated account?",
+                abort=True,
+            )
+        db = Database(settings.database_url)
+        try:
+            upgrade_database(db)
+            audit = AuditLog(db)
 
-        def clear(s: Session) -> dict[str, int]:
-            removed = _clear_journal(s, settings.miniqmt_account_id)
-            audit.record_sync(s, actor=SYSTEM, action="sim.reset", outcome="ok", detail=removed)
-            return removed
+            def clear(s: Session) -> dict[str, int]:
+                removed = _clear_journal(s, settings.miniqmt_account_id)
+                audit.record_sync(s, actor=SYSTEM, action="sim.reset", outcome="ok", detail=removed)
+                return removed
 
-        removed = db.call(clear)
-    finally:
-        db.dispose()
-    reset_books(settings.data_dir / "sim")
+            removed = db.call(clear)
+        finally:
+            db.dispose()
+        delete_books(books)
     typer.echo(
         f"模拟账户已重置 / simulated account reset: {removed['orders']} orders, "
         f"{removed['trades']} trades removed; cash back to {settings.sim_initial_cash}"

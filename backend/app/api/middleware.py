@@ -166,11 +166,22 @@ class RequestContextMiddleware:
             with logger.contextualize(request_id=rid):
                 await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - start
+            # The access log (uvicorn's own is off in `qmt-api serve`): one pre-formatted
+            # line, no stdlib LogRecord and no frame walk. The path only: a query string
+            # could carry a secret.
+            actor = scope["state"].get("actor")
+            client = scope.get("client")
+            logger.info(
+                f'access {scope["method"]} {scope["path"]} {status} {elapsed * 1000:.1f}ms '
+                f'user={actor.username if actor is not None else "-"} '
+                f'ip={client[0] if client else "-"} rid={rid}'
+            )
             if self.metrics is not None:
                 template = route_template(scope)
                 method = scope["method"]
                 self.metrics.requests.labels(method, template, str(status)).inc()
-                self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+                self.metrics.latency.labels(method, template).observe(elapsed)
                 if status == 429:
                     self.metrics.rate_limited.labels(
                         "login" if template.endswith("/auth/token") else "orders"

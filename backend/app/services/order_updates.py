@@ -17,13 +17,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from loguru import logger
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from backend.app.core.errors import DomainError, OrderNotCancellable, OrderNotFound
 from backend.app.db.repositories import orders as order_repo
 from backend.app.db.repositories import trades as trade_repo
 from backend.app.db.session import Database
-from backend.app.db.tables import Order, Trade
+from backend.app.db.tables import Order, OrderEvent, Trade
 from backend.app.domain.enums import OrderStatus, Side
 from backend.app.domain.order_state import FINAL, IllegalTransition, advance
 from backend.app.services import xt_mapping as xm
@@ -33,6 +34,7 @@ from backend.app.services.order_rows import order_json, trade_json
 S = OrderStatus
 _MAX_BATCH = 512
 _PRICE = Decimal("0.0001")
+_INSERT_EVENT = insert(OrderEvent.__table__)
 
 
 # --- local commands --------------------------------------------------------------------------
@@ -188,6 +190,7 @@ class OrderUpdater:
                 fx.results[i] = ctx.apply(item)
             except DomainError as exc:
                 fx.results[i] = exc
+        ctx.flush_events()
         return fx
 
 
@@ -206,6 +209,7 @@ class _Ctx:
         self.s, self.account, self.fx = s, account, fx
         self.inflight, self.wanted, self.publish = inflight, wanted, publish
         self.now = datetime.now(UTC)
+        self.events: list[dict[str, Any]] = []
         ids: set[int] = set()
         trade_ids: list[str] = []
         for it in items:
@@ -264,23 +268,34 @@ class _Ctx:
         old = OrderStatus(o.status)
         if new is None:
             logger.warning("order {} broker status {} unknown; status kept", o.id, o.broker_status)
-            order_repo.add_event(self.s, o, old, old, f"unknown broker status "
-                                 f"{o.broker_status}; kept {old}", self.now)  # fmt: skip
+            self._event(o, old, old, f"unknown broker status {o.broker_status}; kept {old}")
             return
         try:
             target = advance(old, new)
         except IllegalTransition as exc:
             logger.warning("order {}: {} (broker status {}) ignored", o.id, exc, o.broker_status)
-            order_repo.add_event(self.s, o, old, old, f"{exc} ignored", self.now)
+            self._event(o, old, old, f"{exc} ignored")
             return
         if target == old:
             return
         o.status = target.value
         o.updated_at = self.now
-        order_repo.add_event(self.s, o, old, target, message, self.now)
+        self._event(o, old, target, message)
         if target in FINAL:
             self.fx.finished.add(o.id)
             self.fx.acknowledged.add(o.id)
+
+    def _event(self, o: Order, old: str | None, new: str, message: str) -> None:
+        self.events.append({
+            "order_id": o.id, "old_status": old, "new_status": new,
+            "broker_status": o.broker_status, "message": message[:2000], "created_at": self.now,
+        })  # fmt: skip
+
+    def flush_events(self) -> None:
+        """Insert the batch's order events in one Core statement (no ORM objects)."""
+        if self.events:
+            self.s.execute(_INSERT_EVENT, self.events)
+            self.events = []
 
     def _set_broker_id(self, o: Order, broker_order_id: int) -> None:
         if broker_order_id > 0 and o.broker_order_id is None:
