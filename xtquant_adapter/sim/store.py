@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from xtquant_adapter.sim.booklock import BooksLock
+
 DB_NAME = "qmt_sim.sqlite3"
 
 _SCHEMA = """
@@ -49,8 +51,14 @@ def db_path(path: str | Path) -> Path:
 def reset_books(path: str | Path) -> None:
     """Delete the simulated account's books under `path`; the next start opens fresh ones.
 
-    Call it with the simulator stopped (the CLI's `qmt-api sim reset`).
+    Raises `SimBooksLocked` while a simulator (any process) has them open: stop it first.
     """
+    with BooksLock(path):
+        delete_books(path)
+
+
+def delete_books(path: str | Path) -> None:
+    """Delete the books files; the caller holds the `BooksLock` (see `reset_books`)."""
     base = db_path(path)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{base}{suffix}").unlink(missing_ok=True)

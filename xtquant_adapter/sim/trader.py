@@ -20,6 +20,7 @@ from xtquant_adapter.ashare.calendar import DEFAULT_CALENDAR, Session, session_a
 from xtquant_adapter.ashare.codes import InvalidStockCode, normalize_code
 from xtquant_adapter.protocol import AccountLike, TraderCallback
 from xtquant_adapter.sim import matching
+from xtquant_adapter.sim.booklock import BooksLock
 from xtquant_adapter.sim.books import (
     CANCELABLE_STATUSES,
     asset_record,
@@ -35,7 +36,7 @@ from xtquant_adapter.sim.exchange import Dirty
 from xtquant_adapter.sim.market import epoch_ms
 from xtquant_adapter.sim.marketdata import SimMarketData
 from xtquant_adapter.sim.state import batch_of, open_state
-from xtquant_adapter.sim.store import Store, reset_books
+from xtquant_adapter.sim.store import Store, delete_books
 from xtquant_adapter.xttype import XtAccountStatus, XtCancelOrderResponse, XtOrderResponse
 
 __all__ = ["SimMarketData", "SimulatedXtQuantTrader"]
@@ -58,8 +59,18 @@ class SimulatedXtQuantTrader:
         self.config = config or SimConfig()
         self.clock: Clock = clock or SystemClock()
         self._lock = threading.RLock()
-        self._store = Store(self.path)
-        self._open()
+        # One process at a time on these books (raises SimBooksLocked); released in close().
+        self._books_lock = BooksLock(self.path)
+        try:
+            self._store = Store(self.path)
+            try:
+                self._open()
+            except BaseException:
+                self._store.close()
+                raise
+        except BaseException:
+            self._books_lock.release()
+            raise
         self._push = Dispatcher(self._lock, self._store, self._batch)
         self._seq = 0
         self._connected = False
@@ -99,9 +110,10 @@ class SimulatedXtQuantTrader:
         self._connected = False
 
     def close(self) -> None:
-        """Stop and release the store file."""
+        """Stop, release the store file and the books lock."""
         self.stop()
         self._store.close()
+        self._books_lock.release()
 
     def connect(self) -> int:
         self._connected = True
@@ -129,7 +141,7 @@ class SimulatedXtQuantTrader:
         """Wipe the books and market back to `config` (stop the trader first)."""
         with self._lock:
             self._store.close()
-            reset_books(self.path)
+            delete_books(self.path)  # under our own BooksLock
             self._store = self._push.store = Store(self.path)
             self._open()
             self._push.dirty = Dirty()

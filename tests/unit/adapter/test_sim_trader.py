@@ -240,6 +240,7 @@ def test_books_survive_restart(tmp_path: Path) -> None:
     )
     # No stop(): the next process finds only what was committed, as after kill -9.
     trader._push.stopping.set()
+    trader._books_lock.release()  # as the OS does when the process dies
     other, _, _ = make_trader(tmp_path, when=clock.now())
     after = (
         other.query_stock_asset(ACCOUNT),
