@@ -265,6 +265,7 @@ def test_two_servers_share_one_limit_through_redis(
         redis_url="redis://127.0.0.1:6379/0",
         rate_limit_orders_per_second=0.01,
         database_url=f"sqlite:///{(tmp_path / 'second.db').as_posix()}",
+        data_dir=tmp_path / "second-data",  # its own simulator books (one process per books)
     )
     with TestClient(create_app(s1)) as a, TestClient(create_app(s2)) as b:
         tokens = []
