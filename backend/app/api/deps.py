@@ -118,7 +118,7 @@ CurrentUser = Annotated[Actor, Depends(get_current_user)]
 
 
 @functools.cache
-def require(role: Role) -> Callable[[Actor], Awaitable[Actor]]:
+def require(role: Role) -> Callable[..., Awaitable[Actor]]:
     """Dependency: the current user, if their role is at least `role` (else 403)."""
 
     # Straight from the token (not through CurrentUser): one dependency level less to solve.

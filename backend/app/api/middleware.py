@@ -173,9 +173,9 @@ class RequestContextMiddleware:
             actor = scope["state"].get("actor")
             client = scope.get("client")
             logger.info(
-                f'access {scope["method"]} {scope["path"]} {status} {elapsed * 1000:.1f}ms '
-                f'user={actor.username if actor is not None else "-"} '
-                f'ip={client[0] if client else "-"} rid={rid}'
+                f"access {scope['method']} {scope['path']} {status} {elapsed * 1000:.1f}ms "
+                f"user={actor.username if actor is not None else '-'} "
+                f"ip={client[0] if client else '-'} rid={rid}"
             )
             if self.metrics is not None:
                 template = route_template(scope)

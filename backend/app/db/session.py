@@ -85,7 +85,9 @@ class Database:
         """Like `run`, for SQLAlchemy Core: `fn(connection)` in a worker thread, committed."""
         return await self._to_thread(self.call_core, fn)
 
-    async def _to_thread(self, call: Callable[[Callable[[Any], T]], T], fn: Callable[[Any], T]) -> T:
+    async def _to_thread(
+        self, call: Callable[[Callable[[Any], T]], T], fn: Callable[[Any], T]
+    ) -> T:
         if self._serial is None:
             return await anyio.to_thread.run_sync(call, fn)
         if self._limiter is None:

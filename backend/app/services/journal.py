@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Table, insert
 
 from backend.app.db.session import Database
 from backend.app.db.tables import AuditEntry, Order, OrderEvent
@@ -25,9 +25,9 @@ from backend.app.domain.actor import Actor
 from backend.app.services.audit import sanitize
 
 _MAX_BATCH = 256
-_INSERT_ORDER = insert(Order.__table__)
-_INSERT_EVENT = insert(OrderEvent.__table__)
-_INSERT_AUDIT = insert(AuditEntry.__table__)
+_INSERT_ORDER = insert(cast(Table, Order.__table__))
+_INSERT_EVENT = insert(cast(Table, OrderEvent.__table__))
+_INSERT_AUDIT = insert(cast(Table, AuditEntry.__table__))
 
 _Item = tuple[dict[str, Any], dict[str, Any], "asyncio.Future[int]"]
 
@@ -46,7 +46,10 @@ def audit_row(
 def _insert(c: Connection, items: list[_Item]) -> list[int]:
     ids: list[int] = []
     for fields, _, _ in items:
-        ids.append(int(c.execute(_INSERT_ORDER, fields).inserted_primary_key[0]))
+        key = c.execute(_INSERT_ORDER, fields).inserted_primary_key
+        if key is None:  # pragma: no cover - every dialect we support reports it
+            raise RuntimeError("the order insert reported no primary key")
+        ids.append(int(key[0]))
     events, audits = [], []
     for order_id, (fields, audit, _) in zip(ids, items, strict=True):
         events.append({

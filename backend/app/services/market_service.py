@@ -112,4 +112,4 @@ class MarketService:
                 close=_d(b["close"]), volume=int(b["volume"]), amount=_d(b["amount"], "0.01"))
             for b in rows
         ]  # fmt: skip
-        return Bars(stock_code=code, period=period, items=items)  # type: ignore[arg-type]
+        return Bars(stock_code=code, period=period, items=items)

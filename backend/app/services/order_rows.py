@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
-from backend.app.db.tables import Order, Trade
+from backend.app.db.tables import Order
 from backend.app.models.orders import OrderRead, TradeRead
 
 _FEN = Decimal("0.01")
@@ -31,7 +31,7 @@ ORDER_COLUMNS = (
 )  # fmt: skip
 
 
-def select_orders() -> Select[Any]:
+def select_orders() -> Any:
     """A Core select of the columns `order_json` reads (no ORM objects built)."""
     return select(*ORDER_COLUMNS)
 

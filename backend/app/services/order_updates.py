@@ -2,89 +2,43 @@
 
 Every change to an existing order row goes through one queue and one worker task, so a
 broker push and a user's cancel can never overwrite each other. The worker drains what is
-queued, applies it in ONE transaction (status move + event + fills), commits, and only then
-publishes events and runs side effects (reservation release, a deferred cancel) on the loop.
+queued, applies it in ONE transaction (status move + event + fills; order_moves.Moves),
+commits, and only then publishes events and runs side effects (reservation release, a
+deferred cancel) on the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Callable
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from backend.app.core.errors import DomainError, OrderNotCancellable, OrderNotFound
-from backend.app.db.repositories import orders as order_repo
-from backend.app.db.repositories import trades as trade_repo
+from backend.app.core.errors import DomainError
 from backend.app.db.session import Database
-from backend.app.db.tables import Order, OrderEvent, Trade
-from backend.app.domain.enums import OrderStatus, Side
-from backend.app.domain.order_state import FINAL, IllegalTransition, advance
-from backend.app.services import xt_mapping as xm
 from backend.app.services.events import EventBus
-from backend.app.services.order_rows import order_json, trade_json
+from backend.app.services.order_moves import (
+    Command,
+    Effects,
+    Expire,
+    Item,
+    MarkCancel,
+    Moves,
+    Reject,
+    _Barrier,
+    order_read_dict,
+    trade_read_dict,
+)
 
-S = OrderStatus
+__all__ = [
+    "Command", "Effects", "Expire", "Item", "MarkCancel", "OrderUpdater", "Reject",
+    "order_read_dict", "trade_read_dict",
+]  # fmt: skip
+
 _MAX_BATCH = 512
-_PRICE = Decimal("0.0001")
-_INSERT_EVENT = insert(OrderEvent.__table__)
-
-
-# --- local commands --------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class MarkCancel:
-    """User asked to cancel: move to pending_cancel (or refuse if final)."""
-
-    order_id: int
-
-
-@dataclass(slots=True)
-class Reject:
-    """Settle an order the broker never got (a -1, or unseen at reconciliation)."""
-
-    order_id: int
-    message: str
-    only_if_pending: bool = True
-
-
-@dataclass(slots=True)
-class Expire:
-    """A non-final order from an earlier day that the broker no longer lists."""
-
-    order_id: int
-    message: str
-
-
-Command = MarkCancel | Reject | Expire
-Item = xm.BrokerUpdate | Command
-
-
-@dataclass(slots=True)
-class Effects:
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    acknowledged: set[int] = field(default_factory=set)  # reservations to release
-    finished: set[int] = field(default_factory=set)  # orders that became final
-    cancel_refused: set[int] = field(default_factory=set)
-    send_cancel: list[tuple[int, int]] = field(default_factory=list)  # (order_id, broker id)
-    cancel_wanted: set[int] = field(default_factory=set)  # cancel once the broker id comes
-    results: dict[int, Any] = field(default_factory=dict)  # index in batch -> result
-
-
-def order_read_dict(o: Order) -> dict[str, Any]:
-    return order_json(o)
-
-
-def trade_read_dict(t: Trade) -> dict[str, Any]:
-    return trade_json(t)
 
 
 class OrderUpdater:
@@ -184,7 +138,7 @@ class OrderUpdater:
         self, s: Session, items: list[Item], inflight: set[int], wanted: set[int], publish: bool
     ) -> Effects:
         fx = Effects()
-        ctx = _Ctx(s, self._account, items, fx, inflight, wanted, publish)
+        ctx = Moves(s, self._account, items, fx, inflight, wanted, publish)
         for i, item in enumerate(items):
             try:
                 fx.results[i] = ctx.apply(item)
@@ -192,242 +146,3 @@ class OrderUpdater:
                 fx.results[i] = exc
         ctx.flush_events()
         return fx
-
-
-@dataclass(slots=True)
-class _Barrier:
-    pass
-
-
-class _Ctx:
-    """One batch's view: orders loaded once, then moved item by item."""
-
-    def __init__(
-        self, s: Session, account: str, items: Iterable[Item], fx: Effects,
-        inflight: set[int], wanted: set[int], publish: bool,
-    ) -> None:  # fmt: skip
-        self.s, self.account, self.fx = s, account, fx
-        self.inflight, self.wanted, self.publish = inflight, wanted, publish
-        self.now = datetime.now(UTC)
-        self.events: list[dict[str, Any]] = []
-        ids: set[int] = set()
-        trade_ids: list[str] = []
-        for it in items:
-            oid = getattr(it, "order_id", None)
-            if isinstance(oid, int):
-                ids.add(oid)
-            if isinstance(it, xm.TradeUpdate):
-                trade_ids.append(it.trade_id)
-        self.by_id = order_repo.by_ids(s, account, ids)
-        self.by_broker = {o.broker_order_id: o for o in self.by_id.values() if o.broker_order_id}
-        # Only items our own id did not find are looked up by the broker's id (one query
-        # less per batch in the usual case: every push carries our id in its remark).
-        broker_ids: set[int] = set()
-        for it in items:
-            oid = getattr(it, "order_id", None)
-            bid = getattr(it, "broker_order_id", None)
-            if isinstance(bid, int) and bid > 0 and not (isinstance(oid, int) and oid in self.by_id):
-                broker_ids.add(bid)
-        missing = broker_ids - self.by_broker.keys()
-        for bid, o in order_repo.by_broker_ids(s, account, missing).items():
-            self.by_broker[bid] = o
-            self.by_id[o.id] = o
-        self.seen_trades = trade_repo.existing_ids(s, account, trade_ids)
-
-    def find(self, order_id: int | None, broker_order_id: int | None) -> Order | None:
-        if order_id is not None and (o := self.by_id.get(order_id)) is not None:
-            return o
-        if broker_order_id:
-            return self.by_broker.get(broker_order_id)
-        return None
-
-    def apply(self, item: Item) -> Any:
-        match item:
-            case xm.OrderUpdate():
-                self._order_update(item)
-            case xm.TradeUpdate():
-                self._trade(item)
-            case xm.OrderResponse():
-                self._response(item)
-            case xm.OrderError():
-                self._error(item)
-            case xm.CancelResult():
-                self._cancel_result(item)
-            case MarkCancel():
-                return self._mark_cancel(item)
-            case Reject():
-                self._reject(item)
-            case Expire():
-                self._expire(item)
-        return None
-
-    # --- moves --------------------------------------------------------------------------------
-
-    def _move(self, o: Order, new: OrderStatus | None, message: str) -> None:
-        """FSM move + event; an illegal move is recorded and ignored, never raised."""
-        old = OrderStatus(o.status)
-        if new is None:
-            logger.warning("order {} broker status {} unknown; status kept", o.id, o.broker_status)
-            self._event(o, old, old, f"unknown broker status {o.broker_status}; kept {old}")
-            return
-        try:
-            target = advance(old, new)
-        except IllegalTransition as exc:
-            logger.warning("order {}: {} (broker status {}) ignored", o.id, exc, o.broker_status)
-            self._event(o, old, old, f"{exc} ignored")
-            return
-        if target == old:
-            return
-        o.status = target.value
-        o.updated_at = self.now
-        self._event(o, old, target, message)
-        if target in FINAL:
-            self.fx.finished.add(o.id)
-            self.fx.acknowledged.add(o.id)
-
-    def _event(self, o: Order, old: str | None, new: str, message: str) -> None:
-        self.events.append({
-            "order_id": o.id, "old_status": old, "new_status": new,
-            "broker_status": o.broker_status, "message": message[:2000], "created_at": self.now,
-        })  # fmt: skip
-
-    def flush_events(self) -> None:
-        """Insert the batch's order events in one Core statement (no ORM objects)."""
-        if self.events:
-            self.s.execute(_INSERT_EVENT, self.events)
-            self.events = []
-
-    def _set_broker_id(self, o: Order, broker_order_id: int) -> None:
-        if broker_order_id > 0 and o.broker_order_id is None:
-            o.broker_order_id = broker_order_id
-            self.by_broker[broker_order_id] = o
-            if o.id in self.wanted and o.status == S.PENDING_CANCEL:
-                self.fx.send_cancel.append((o.id, broker_order_id))
-
-    def _changed(self, o: Order) -> None:
-        o.updated_at = self.now
-        if self.publish:
-            self.fx.events.append(("order", order_read_dict(o)))
-
-    def _order_update(self, u: xm.OrderUpdate) -> None:
-        o = self.find(u.order_id, u.broker_order_id)
-        if o is None:
-            return  # an order placed outside this gateway
-        self._set_broker_id(o, u.broker_order_id)
-        o.broker_status = u.broker_status
-        if u.status_msg:
-            o.status_msg = u.status_msg
-        if u.traded_volume > o.filled_quantity:
-            o.filled_quantity = u.traded_volume
-            if u.traded_price > 0:
-                o.avg_fill_price = u.traded_price
-        self.fx.acknowledged.add(o.id)
-        new = u.status
-        # Our cancel is on its way: a late "reported/partly filled" push must not undo it.
-        if (o.status == S.PENDING_CANCEL and o.id in self.inflight | self.wanted
-                and new in (S.PENDING, S.REPORTED, S.PARTIALLY_FILLED)):  # fmt: skip
-            new = S.PENDING_CANCEL
-        self._move(o, new, f"broker status {u.broker_status}" + (
-            f": {u.status_msg}" if u.status_msg else ""))  # fmt: skip
-        self._changed(o)
-
-    def _trade(self, t: xm.TradeUpdate) -> None:
-        if t.trade_id in self.seen_trades:
-            return
-        self.seen_trades.add(t.trade_id)
-        o = self.find(t.order_id, t.broker_order_id)
-        side = t.side or (Side(o.side) if o else None)
-        if side is None:
-            logger.warning("fill {} has no side and no order; skipped", t.trade_id)
-            return
-        trade = Trade(
-            account_id=self.account, broker_trade_id=t.trade_id, order_id=o.id if o else None,
-            broker_order_id=t.broker_order_id, stock_code=t.stock_code, side=side.value,
-            price=t.price, quantity=t.quantity, amount=t.amount, commission=t.commission,
-            traded_at=t.traded_at,
-        )  # fmt: skip
-        self.s.add(trade)
-        if o is not None:
-            self._set_broker_id(o, t.broker_order_id)
-            self.s.flush()
-            qty, amount = trade_repo.totals(self.s, o.id)
-            if qty >= o.filled_quantity and qty > 0:
-                o.filled_quantity = qty
-                o.avg_fill_price = (amount / qty).quantize(_PRICE, rounding=ROUND_HALF_UP)
-            self._changed(o)
-        if self.publish:
-            self.s.flush()
-            self.fx.events.append(("trade", trade_read_dict(trade)))
-
-    def _response(self, r: xm.OrderResponse) -> None:
-        o = self.find(r.order_id, r.broker_order_id)
-        if o is None:
-            return
-        o.broker_seq = r.seq
-        if r.broker_order_id > 0:
-            self._set_broker_id(o, r.broker_order_id)
-            self.fx.acknowledged.add(o.id)
-        elif o.status == S.PENDING:
-            self._move(o, S.REJECTED, r.error_msg or "broker refused the order")
-            o.status_msg = r.error_msg or "broker refused the order"
-            self._changed(o)
-
-    def _error(self, e: xm.OrderError) -> None:
-        o = self.find(e.order_id, e.broker_order_id)
-        if o is None:
-            return
-        self._set_broker_id(o, e.broker_order_id)
-        if e.error_msg:
-            o.status_msg = e.error_msg
-        if o.status not in FINAL:
-            self._move(o, S.REJECTED, f"order error {e.error_id}: {e.error_msg}")
-        self._changed(o)
-
-    def _cancel_result(self, c: xm.CancelResult) -> None:
-        o = self.find(None, c.broker_order_id)
-        if o is None or c.ok:
-            return
-        self.fx.cancel_refused.add(o.id)
-        o.status_msg = f"撤单失败 / cancel refused: {c.error_msg}"
-        if o.status == S.PENDING_CANCEL:
-            back = S.PARTIALLY_FILLED if o.filled_quantity > 0 else S.REPORTED
-            self._move(o, back, f"cancel refused: {c.error_msg}")
-        self._changed(o)
-
-    def _mark_cancel(self, c: MarkCancel) -> dict[str, Any]:
-        o = self.by_id.get(c.order_id) or order_repo.get(self.s, self.account, c.order_id)
-        if o is None:
-            raise OrderNotFound(f"订单 {c.order_id} 不存在 / order {c.order_id} not found")
-        if o.status in FINAL:
-            raise OrderNotCancellable(
-                f"订单已是终态 {o.status} / order {o.id} is already {o.status}",
-                order_status=o.status,
-            )
-        if o.status != S.PENDING_CANCEL:
-            self._move(o, S.PENDING_CANCEL, "cancel requested")
-            if o.broker_order_id:
-                self.fx.send_cancel.append((o.id, o.broker_order_id))
-            else:
-                self.fx.cancel_wanted.add(o.id)
-            self._changed(o)
-        return order_read_dict(o)
-
-    def _reject(self, r: Reject) -> None:
-        o = self.by_id.get(r.order_id) or order_repo.get(self.s, self.account, r.order_id)
-        if o is None or o.status in FINAL or (r.only_if_pending and o.status != S.PENDING):
-            return
-        o.status_msg = r.message
-        self._move(o, S.REJECTED, r.message)
-        self.fx.acknowledged.add(o.id)
-        self._changed(o)
-
-    def _expire(self, r: Expire) -> None:
-        o = self.by_id.get(r.order_id) or order_repo.get(self.s, self.account, r.order_id)
-        if o is None or o.status in FINAL:
-            return
-        target = S.PARTIALLY_CANCELLED if o.filled_quantity > 0 else S.CANCELLED
-        if o.status == S.PENDING and o.broker_order_id is None:
-            target = S.REJECTED
-        o.status_msg = r.message
-        self._move(o, target, r.message)
-        self._changed(o)

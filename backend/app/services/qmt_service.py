@@ -5,8 +5,8 @@ simulator's `SimulatedXtQuantTrader`, built by `build_broker` from Settings.
 
 Threading (XTQUANT.md §2.2): every trader call runs on this service's own worker threads,
 never on the event loop and never inside a callback. Callbacks arrive on the trader's push
-thread; `_Bridge` copies each record into a frozen domain value (xt_mapping) and hops to the
-loop with `loop.call_soon_threadsafe`, where `_deliver` updates the caches and hands the
+thread; `qmt_broker.Bridge` copies each record into a frozen domain value (xt_mapping) and
+hops to the loop with `loop.call_soon_threadsafe`, where `_deliver` updates the caches and hands the
 update to the sink (TradingService). The loop is captured in `start()` (called in lifespan).
 
 Extension points for reconnect/-1 settling: `_on_disconnected` (runs on the loop after a
@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -33,122 +31,15 @@ from backend.app.core.config import Settings
 from backend.app.core.errors import BrokerUnavailable, InvalidStockCode
 from backend.app.domain.enums import OrderType, Side
 from backend.app.services import xt_mapping as xm
+from backend.app.services.qmt_broker import Bridge, Broker, BrokerFactory, build_broker
 from backend.app.services.qmt_reconnect import Reconnector, SubmitSettler
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.codes import InvalidStockCode as AdapterInvalidCode
 from xtquant_adapter.ashare.codes import normalize_code
-from xtquant_adapter.protocol import AccountLike, MarketData, Trader
+from xtquant_adapter.protocol import MarketData, Trader
 
 T = TypeVar("T")
 Sink = Callable[[xm.BrokerUpdate], None]
-
-
-class Clock:
-    """Anything with `now() -> aware datetime` (the simulator's SystemClock / ManualClock)."""
-
-    def now(self) -> datetime:
-        return datetime.now(SHANGHAI)
-
-
-@dataclass(slots=True)
-class Broker:
-    trader: Trader
-    market: MarketData
-    account: AccountLike
-    clock: Any
-
-
-BrokerFactory = Callable[[Settings, Any], Broker]
-
-_session_counter = itertools.count(1)
-
-
-def _fees(settings: Settings) -> Any:
-    from xtquant_adapter.ashare.fees import FeeSchedule
-
-    return FeeSchedule(
-        commission_rate=settings.sim_commission_rate, commission_min=settings.sim_commission_min
-    )
-
-
-def build_broker(settings: Settings, clock: Any = None) -> Broker:
-    """Simulated -> SimulatedXtQuantTrader on `data_dir`; live -> xtquant_adapter.real."""
-    if settings.is_simulated:
-        from xtquant_adapter.sim import SimConfig, SimulatedXtQuantTrader, SystemClock
-        from xtquant_adapter.xttype import StockAccount
-
-        config = SimConfig(
-            account_id=settings.miniqmt_account_id,
-            initial_cash=settings.sim_initial_cash,
-            initial_positions=dict(settings.sim_initial_positions),
-            enforce_trading_hours=settings.sim_enforce_trading_hours,
-            seed=settings.sim_seed,
-            fees=_fees(settings),
-        )
-        clock = clock or SystemClock()
-        session = settings.miniqmt_session_id or int(time.time()) % 1_000_000
-        trader = SimulatedXtQuantTrader(
-            str(settings.data_dir / "sim"), session, config=config, clock=clock
-        )
-        return Broker(trader, trader.market, StockAccount(settings.miniqmt_account_id), clock)
-    from xtquant_adapter import real
-
-    ids = real.SessionIds(settings.miniqmt_session_id)
-    trader = real.build_trader(settings.miniqmt_userdata_path or "", ids.next())
-    return Broker(  # a test's ManualClock stands in for wall time (trading-hours checks)
-        trader,
-        real.RealMarketData(),
-        real.make_account(settings.miniqmt_account_id),
-        clock or Clock(),
-    )
-
-
-class _Bridge:
-    """The TraderCallback: copy on the push thread, then hop to the loop. Never blocks."""
-
-    def __init__(self, service: QMTService) -> None:
-        self._svc = service
-
-    def _hop(self, convert: Callable[[Any], xm.BrokerUpdate], record: Any) -> None:
-        try:
-            update = convert(record)
-        except Exception:
-            logger.exception("could not copy a broker push {!r}", record)
-            return
-        self._svc._post(update)
-
-    def on_connected(self) -> None:
-        self._svc._post(xm.ConnectionChange(True, "connected"))
-
-    def on_disconnected(self) -> None:
-        self._svc._post(xm.ConnectionChange(False, "MiniQMT disconnected"))
-
-    def on_account_status(self, status: Any) -> None:
-        logger.info("account status {} = {}", status.account_id, status.status)
-
-    def on_stock_asset(self, asset: Any) -> None:
-        self._hop(xm.asset_from_xt, asset)
-
-    def on_stock_order(self, order: Any) -> None:
-        self._hop(xm.order_update_from_xt, order)
-
-    def on_stock_trade(self, trade: Any) -> None:
-        self._hop(xm.trade_update_from_xt, trade)
-
-    def on_stock_position(self, position: Any) -> None:
-        self._hop(xm.position_from_xt, position)
-
-    def on_order_error(self, order_error: Any) -> None:
-        self._hop(xm.order_error_from_xt, order_error)
-
-    def on_cancel_error(self, cancel_error: Any) -> None:
-        self._hop(xm.cancel_error_from_xt, cancel_error)
-
-    def on_order_stock_async_response(self, response: Any) -> None:
-        self._hop(xm.order_response_from_xt, response)
-
-    def on_cancel_order_stock_async_response(self, response: Any) -> None:
-        self._hop(xm.cancel_response_from_xt, response)
 
 
 class QMTService:
@@ -232,7 +123,7 @@ class QMTService:
                 self._broker = await self.call(self._factory, self.settings, self._clock_arg)
             broker = self._broker
             self.session_id = getattr(broker.trader, "session_id", None)
-            await self.call(broker.trader.register_callback, _Bridge(self))
+            await self.call(broker.trader.register_callback, Bridge(self))
             await self.call(broker.trader.start)
             rc = await self.call(broker.trader.connect)
             if rc != 0:

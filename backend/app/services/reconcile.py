@@ -56,7 +56,7 @@ async def reconcile(
         if status == OrderStatus.PENDING and broker_id is None:
             await updater.command(Reject(order_id, NOT_RECEIVED))
             settled += 1
-        elif _aware(created_at) < today_start:
+        elif created_at < today_start:  # UTCDateTime reads back aware
             await updater.command(Expire(order_id, EXPIRED))
             expired += 1
         else:
@@ -70,9 +70,3 @@ async def reconcile(
     }
     logger.info("reconciled with the broker: {}", counts)
     return counts
-
-
-def _aware(dt: datetime) -> datetime:
-    from datetime import UTC
-
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)

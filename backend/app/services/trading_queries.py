@@ -11,8 +11,8 @@ from backend.app.db.repositories import orders as order_repo
 from backend.app.db.repositories import trades as trade_repo
 from backend.app.domain.enums import MarketSession
 from backend.app.models.orders import OrderDetail, OrderPage, TradePage
-from backend.app.services.order_rows import order_json, order_row_json, trade_json
 from backend.app.models.trading import AccountInfo, PositionPage, PositionRead, TradingStatus
+from backend.app.services.order_rows import order_json, order_row_json, trade_json
 
 if TYPE_CHECKING:
     from backend.app.core.config import Settings
@@ -63,6 +63,7 @@ class TradingQueries:
         Raises:
             OrderNotFound.
         """
+
         def read(s: Any) -> tuple[Any, list[Any]]:
             o = order_repo.get(s, self._account, order_id)
             return o, list(trade_repo.of_order(s, order_id)) if o is not None else []

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 import uuid
 from collections import deque
 from datetime import UTC, datetime
-from datetime import time as dtime
 from decimal import Decimal
 from typing import Any
 
@@ -27,21 +25,21 @@ from backend.app.core.errors import BrokerUnavailable, DomainError, DuplicateCli
 from backend.app.db.repositories import orders as order_repo
 from backend.app.db.session import Database
 from backend.app.domain.actor import Actor
-from backend.app.domain.enums import OrderStatus, OrderType, Side
+from backend.app.domain.enums import OrderStatus
 from backend.app.models.orders import OrderCreate, OrderRead
 from backend.app.services import xt_mapping as xm
 from backend.app.services.audit import AuditLog
 from backend.app.services.events import EventBus
 from backend.app.services.journal import JournalWriter, audit_row
 from backend.app.services.market_service import MarketService
-from backend.app.services.order_updates import Effects, MarkCancel, OrderUpdater, Reject
 from backend.app.services.order_rows import order_json
+from backend.app.services.order_updates import Effects, MarkCancel, OrderUpdater, Reject
 from backend.app.services.order_validation import CheckedOrder, OrderValidator, Reservations
 from backend.app.services.qmt_service import QMTService
 from backend.app.services.reconcile import NOT_RECEIVED, reconcile
-from backend.app.services.risk import RiskContext, RiskEngine
+from backend.app.services.risk import RiskEngine
+from backend.app.services.risk_inputs import RiskInputs
 from backend.app.services.trading_queries import TradingQueries
-from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.fees import FeeSchedule
 
 
@@ -52,7 +50,7 @@ def _content_hash(code: str, req: OrderCreate) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class TradingService(TradingQueries):
+class TradingService(TradingQueries, RiskInputs):
     """Use cases of trading; one per app, built in lifespan."""
 
     def __init__(
@@ -72,7 +70,7 @@ class TradingService(TradingQueries):
         self._updater.on_effects = self._on_effects
         self._reserved = Reservations()
         self._in_flight: set[int] = set()
-        self._day: Any = None
+        self._day = None
         self._orders_today = 0
         self._turnover_today = Decimal(0)
         self._recent: dict[str, deque[float]] = {}
@@ -337,54 +335,6 @@ class TradingService(TradingQueries):
         except Exception:
             logger.exception("audit of a rejected order failed")
 
-    # --- risk inputs -------------------------------------------------------------------------
-
-    def _today_start(self) -> datetime:
-        return datetime.combine(self._qmt.now().date(), dtime(0), SHANGHAI)
-
-    async def _load_day_counters(self) -> None:
-        start = self._today_start()
-        self._day = start.date()
-        n, turnover = await self._db.run(lambda s: order_repo.day_stats(s, self._account, start))
-        self._orders_today, self._turnover_today = n, turnover
-
-    def _roll_day(self) -> None:
-        today = self._qmt.now().date()
-        if today != self._day:
-            self._day, self._orders_today, self._turnover_today = today, 0, Decimal(0)
-
-    def _count(self, sig: str, value: Decimal, sign: int) -> None:
-        self._orders_today += sign
-        self._turnover_today += sign * value
-        if sign > 0:
-            self._recent.setdefault(sig, deque()).append(time.monotonic())
-        elif (times := self._recent.get(sig)) and times:
-            times.pop()
-
-    async def _risk_context(self, c: CheckedOrder, coid: str, sig: str) -> RiskContext:
-        rules = self._risk.rules
-        pos = self._qmt.positions.get(c.stock_code)
-        last = pos.last_price if pos and pos.last_price > 0 else None
-        if rules.max_price_deviation_pct or c.order_type is OrderType.MARKET:
-            tick = await self._qmt.call(self._qmt.market.get_full_tick, [c.stock_code])
-            raw = (tick.get(c.stock_code) or {}).get("lastPrice")
-            last = xm.dec(raw, "0.001") if raw else last
-        window = float(getattr(rules, "duplicate_window_seconds", 0) or 0)
-        times = self._recent.get(sig)
-        recent = 0
-        if times:
-            cutoff = time.monotonic() - window
-            while times and times[0] < cutoff:
-                times.popleft()
-            recent = len(times)
-        return RiskContext(
-            stock_code=c.stock_code, side=c.side, quantity=c.quantity,
-            price=c.price or last or c.freeze_price, last_price=last,
-            position_value=pos.market_value if pos else Decimal(0),
-            orders_today=self._orders_today, turnover_today=self._turnover_today,
-            client_order_id=coid, recent_same_orders=recent, order_type=c.order_type.value,
-        )  # fmt: skip
-
     # --- cancelling ----------------------------------------------------------------------------
 
     async def cancel_order(self, *, order_id: int, actor: Actor) -> OrderRead:
@@ -409,7 +359,7 @@ class TradingService(TradingQueries):
 class _Row:
     """The just-inserted order as `order_json` reads it (id + the inserted fields)."""
 
-    __slots__ = ("id", "_f")
+    __slots__ = ("_f", "id")
 
     def __init__(self, order_id: int, fields: dict[str, Any]) -> None:
         self.id, self._f = order_id, fields
