@@ -9,14 +9,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from loguru import logger
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend.app.core.errors import OrderNotCancellable, OrderNotFound
-from backend.app.db.repositories import orders as order_repo
 from backend.app.db.repositories import trades as trade_repo
 from backend.app.db.tables import Order, OrderEvent, Trade
 from backend.app.domain.enums import OrderStatus, Side
@@ -27,6 +26,56 @@ from backend.app.services.order_rows import order_json, trade_json
 S = OrderStatus
 _PRICE = Decimal("0.0001")
 _INSERT_EVENT = insert(cast(Table, OrderEvent.__table__))
+_ORDERS = cast(Table, Order.__table__)
+_COLUMNS = tuple(c.key for c in _ORDERS.columns)
+_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+class JournalOrder:
+    """An `orders` row as a plain object (SQLAlchemy Core, no ORM unit of work): the batch
+    moves it in memory, remembers which columns changed, and `Moves.flush` writes them."""
+
+    __slots__ = (*_COLUMNS, "dirty")
+
+    def __init__(self, values: Any) -> None:
+        for key in _COLUMNS:
+            object.__setattr__(self, key, values[key])
+        object.__setattr__(self, "dirty", set())
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, name) != value:
+            self.dirty.add(name)
+            object.__setattr__(self, name, value)
+
+    if TYPE_CHECKING:  # the columns, for the type checker
+
+        def __getattr__(self, name: str) -> Any: ...
+
+
+_BY_ACCOUNT = select(_ORDERS).where(_ORDERS.c.account_id == bindparam("account"))
+_LOAD = {  # built once: no statement construction or cache-key generation per batch
+    "id": _BY_ACCOUNT.where(_ORDERS.c.id.in_(bindparam("keys", expanding=True))),
+    "broker_order_id": _BY_ACCOUNT.where(
+        _ORDERS.c.broker_order_id.in_(bindparam("keys", expanding=True))
+    ),
+}
+
+
+def _load(s: Session, account: str, by: str, keys: Iterable[int]) -> list[JournalOrder]:
+    """The account's orders whose `by` column ("id" / "broker_order_id") is in `keys`."""
+    rows = s.connection().execute(_LOAD[by], {"account": account, "keys": list(keys)})
+    return [JournalOrder(row._mapping) for row in rows]
+
+
+def _update_statement(keys: tuple[str, ...]) -> Any:
+    stmt = _UPDATES.get(keys)
+    if stmt is None:
+        stmt = _UPDATES[keys] = (
+            update(_ORDERS)
+            .where(_ORDERS.c.id == bindparam("id_"))
+            .values({k: bindparam(f"{k}_") for k in keys})
+        )
+    return stmt
 
 
 # --- local commands --------------------------------------------------------------------------
@@ -76,7 +125,7 @@ class Effects:
     results: dict[int, Any] = field(default_factory=dict)  # index in batch -> result
 
 
-def order_read_dict(o: Order) -> dict[str, Any]:
+def order_read_dict(o: Any) -> dict[str, Any]:
     return order_json(o)
 
 
@@ -103,7 +152,7 @@ class Moves:
                 ids.add(oid)
             if isinstance(it, xm.TradeUpdate):
                 trade_ids.append(it.trade_id)
-        self.by_id = order_repo.by_ids(s, account, ids)
+        self.by_id = {o.id: o for o in _load(s, account, "id", ids)} if ids else {}
         self.by_broker = {o.broker_order_id: o for o in self.by_id.values() if o.broker_order_id}
         # Only items our own id did not find are looked up by the broker's id (one query
         # less per batch in the usual case: every push carries our id in its remark).
@@ -115,12 +164,13 @@ class Moves:
             if isinstance(bid, int) and bid > 0 and not found:
                 broker_ids.add(bid)
         missing = broker_ids - self.by_broker.keys()
-        for bid, o in order_repo.by_broker_ids(s, account, missing).items():
-            self.by_broker[bid] = o
-            self.by_id[o.id] = o
+        if missing:
+            for o in _load(s, account, "broker_order_id", missing):
+                self.by_broker[o.broker_order_id] = o
+                self.by_id.setdefault(o.id, o)
         self.seen_trades = trade_repo.existing_ids(s, account, trade_ids)
 
-    def find(self, order_id: int | None, broker_order_id: int | None) -> Order | None:
+    def find(self, order_id: int | None, broker_order_id: int | None) -> JournalOrder | None:
         if order_id is not None and (o := self.by_id.get(order_id)) is not None:
             return o
         if broker_order_id:
@@ -149,7 +199,7 @@ class Moves:
 
     # --- moves --------------------------------------------------------------------------------
 
-    def _move(self, o: Order, new: OrderStatus | None, message: str) -> None:
+    def _move(self, o: JournalOrder, new: OrderStatus | None, message: str) -> None:
         """FSM move + event; an illegal move is recorded and ignored, never raised."""
         old = OrderStatus(o.status)
         if new is None:
@@ -171,26 +221,47 @@ class Moves:
             self.fx.finished.add(o.id)
             self.fx.acknowledged.add(o.id)
 
-    def _event(self, o: Order, old: str | None, new: str, message: str) -> None:
+    def _event(self, o: JournalOrder, old: str | None, new: str, message: str) -> None:
         self.events.append({
             "order_id": o.id, "old_status": old, "new_status": new,
             "broker_status": o.broker_status, "message": message[:2000], "created_at": self.now,
         })  # fmt: skip
 
-    def flush_events(self) -> None:
-        """Insert the batch's order events in one Core statement (no ORM objects)."""
+    def get(self, order_id: int) -> JournalOrder | None:
+        """An order of the account by our id, loaded once per batch."""
+        o = self.by_id.get(order_id)
+        if o is None:
+            found = _load(self.s, self.account, "id", (order_id,))
+            if found:
+                o = self.by_id[order_id] = found[0]
+        return o
+
+    def flush(self) -> None:
+        """Write the batch: the changed columns of each order (one executemany per set of
+        columns) and the order events (one insert)."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for o in self.by_id.values():
+            if o.dirty:
+                keys = tuple(sorted(o.dirty))
+                params = {f"{k}_": getattr(o, k) for k in keys}
+                params["id_"] = o.id
+                groups.setdefault(keys, []).append(params)
+                o.dirty.clear()
+        conn = self.s.connection()
+        for keys, rows in groups.items():
+            conn.execute(_update_statement(keys), rows)
         if self.events:
-            self.s.execute(_INSERT_EVENT, self.events)
+            conn.execute(_INSERT_EVENT, self.events)
             self.events = []
 
-    def _set_broker_id(self, o: Order, broker_order_id: int) -> None:
+    def _set_broker_id(self, o: JournalOrder, broker_order_id: int) -> None:
         if broker_order_id > 0 and o.broker_order_id is None:
             o.broker_order_id = broker_order_id
             self.by_broker[broker_order_id] = o
             if o.id in self.wanted and o.status == S.PENDING_CANCEL:
                 self.fx.send_cancel.append((o.id, broker_order_id))
 
-    def _changed(self, o: Order) -> None:
+    def _changed(self, o: JournalOrder) -> None:
         o.updated_at = self.now
         if self.publish:
             self.fx.events.append(("order", order_read_dict(o)))
@@ -281,7 +352,7 @@ class Moves:
         self._changed(o)
 
     def _mark_cancel(self, c: MarkCancel) -> dict[str, Any]:
-        o = self.by_id.get(c.order_id) or order_repo.get(self.s, self.account, c.order_id)
+        o = self.get(c.order_id)
         if o is None:
             raise OrderNotFound(f"订单 {c.order_id} 不存在 / order {c.order_id} not found")
         if o.status in FINAL:
@@ -299,7 +370,7 @@ class Moves:
         return order_read_dict(o)
 
     def _reject(self, r: Reject) -> None:
-        o = self.by_id.get(r.order_id) or order_repo.get(self.s, self.account, r.order_id)
+        o = self.get(r.order_id)
         if o is None or o.status in FINAL or (r.only_if_pending and o.status != S.PENDING):
             return
         o.status_msg = r.message
@@ -308,7 +379,7 @@ class Moves:
         self._changed(o)
 
     def _expire(self, r: Expire) -> None:
-        o = self.by_id.get(r.order_id) or order_repo.get(self.s, self.account, r.order_id)
+        o = self.get(r.order_id)
         if o is None or o.status in FINAL:
             return
         target = S.PARTIALLY_CANCELLED if o.filled_quantity > 0 else S.CANCELLED

@@ -144,5 +144,5 @@ class OrderUpdater:
                 fx.results[i] = ctx.apply(item)
             except DomainError as exc:
                 fx.results[i] = exc
-        ctx.flush_events()
+        ctx.flush()
         return fx
