@@ -162,30 +162,35 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        try:
-            with logger.contextualize(request_id=rid):
+        with logger.contextualize(request_id=rid):
+            try:
                 await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - start
-            # The access log (uvicorn's own is off in `qmt-api serve`): one pre-formatted
-            # line, no stdlib LogRecord and no frame walk. The path only: a query string
-            # could carry a secret.
-            actor = scope["state"].get("actor")
-            client = scope.get("client")
-            logger.info(
-                f"access {scope['method']} {scope['path']} {status} {elapsed * 1000:.1f}ms "
-                f"user={actor.username if actor is not None else '-'} "
-                f"ip={client[0] if client else '-'} rid={rid}"
-            )
-            if self.metrics is not None:
-                template = route_template(scope)
-                method = scope["method"]
-                self.metrics.requests.labels(method, template, str(status)).inc()
-                self.metrics.latency.labels(method, template).observe(elapsed)
-                if status == 429:
-                    self.metrics.rate_limited.labels(
-                        "login" if template.endswith("/auth/token") else "orders"
-                    ).inc()
+            finally:
+                elapsed = time.perf_counter() - start
+                # The access log (uvicorn's own is off in `qmt-api serve`): one pre-formatted
+                # line, no stdlib LogRecord and no frame walk; inside the context, so it
+                # carries extra.request_id. The path only: a query string may hold a secret.
+                actor = scope["state"].get("actor")
+                client = scope.get("client")
+                logger.info(
+                    f"access {scope['method']} {scope['path']} {status} {elapsed * 1000:.1f}ms "
+                    f"user={actor.username if actor is not None else '-'} "
+                    f"ip={client[0] if client else '-'} rid={rid}"
+                )
+                self._observe(scope, status, elapsed)
+
+    def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
+        metrics = self.metrics
+        if metrics is None:
+            return
+        template = route_template(scope)
+        method = scope["method"]
+        metrics.requests.labels(method, template, str(status)).inc()
+        metrics.latency.labels(method, template).observe(elapsed)
+        if status == 429:
+            metrics.rate_limited.labels(
+                "login" if template.endswith("/auth/token") else "orders"
+            ).inc()
 
 
 def route_template(scope: Scope) -> str:

@@ -59,6 +59,9 @@ class QMTService:
         self._timeout = call_timeout
         self._broker: Broker | None = None
         self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="qmt-call")
+        # Submits queue here; one sender task hands each batch to one worker call (in order).
+        self._sends: list[tuple[Callable[[], int], asyncio.Future[int]]] = []
+        self._sender: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sink: Sink | None = None
         self._connected = False
@@ -272,7 +275,7 @@ class QMTService:
         # The answer may arrive before order_stock_async returns; the settler expects that.
         self.settler.begin(order_id)
         try:
-            seq = await self.call(send)
+            seq = await self._send(send)
         except BaseException:
             self.settler.abandon(order_id)
             raise
@@ -281,6 +284,42 @@ class QMTService:
         else:
             self.settler.abandon(order_id)  # TradingService.settle_unknown reads a -1 back
         return seq
+
+    async def _send(self, send: Callable[[], int]) -> int:
+        """Run `send` on a broker worker thread, batched with the submits queued meanwhile:
+        one thread hand-off per batch instead of one per order, in arrival order."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[int] = loop.create_future()
+        self._sends.append((send, fut))
+        if self._sender is None:
+            self._sender = loop.create_task(self._send_batches(), name="qmt-submit")
+        return await fut
+
+    async def _send_batches(self) -> None:
+        try:
+            while self._sends:
+                batch, self._sends = self._sends, []
+                try:
+                    results = await self.call(_send_all, [send for send, _ in batch])
+                except BaseException as exc:  # timeout (BrokerUnavailable) or cancellation
+                    for _, fut in batch:
+                        if not fut.done():
+                            if isinstance(exc, Exception):
+                                fut.set_exception(exc)
+                            else:
+                                fut.cancel()
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for (_, fut), (seq, error) in zip(batch, results, strict=True):
+                    if fut.done():
+                        continue
+                    if error is None:
+                        fut.set_result(seq)
+                    else:
+                        fut.set_exception(error)
+        finally:
+            self._sender = None
 
     async def cancel(self, broker_order_id: int) -> int:
         """`cancel_order_stock_async`; the seq (> 0) or -1."""
@@ -374,6 +413,17 @@ class QMTService:
         return await self._order_sync(
             Side.SELL, stock_code, quantity, price, order_type, strategy_name, remark
         )
+
+
+def _send_all(sends: list[Callable[[], int]]) -> list[tuple[int, Exception | None]]:
+    """On a broker worker thread: each submit in turn; one failing leaves the others alone."""
+    out: list[tuple[int, Exception | None]] = []
+    for send in sends:
+        try:
+            out.append((send(), None))
+        except Exception as exc:
+            out.append((-1, exc))
+    return out
 
 
 def _with_order_id(update: Any, order_id: int) -> Any:
