@@ -25,7 +25,7 @@ from types import TracebackType
 LOCK_NAME = "qmt_sim.lock"
 OWNER_NAME = "qmt_sim.owner"
 
-_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)  # type: ignore[attr-defined]
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class SimBooksLocked(RuntimeError):

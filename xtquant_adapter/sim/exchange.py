@@ -188,7 +188,7 @@ class Exchange:
         sellable = pos.can_use if pos else 0
         if o.side == "sell" and o.volume > sellable:
             raise Rejected("position", f"可用{sellable} / sellable {sellable}")
-        if err := _quantity_error(o.code, o.side, o.volume,  # type: ignore[arg-type]
+        if err := _quantity_error(o.code, o.side, o.volume,
                                   sellable if o.side == "sell" else None, market=market):
             raise Rejected("quantity", err)
         self._set_price(o, q, _decimal_price(price), market, session)

@@ -93,8 +93,9 @@ def _walk(ex: Exchange, o: Order, limit: Decimal, levels: int, when_ms: int) -> 
 
 def _depth(q: Quote, o: Order, limit: Decimal) -> int:
     book = q.asks if o.side == "buy" else q.bids
-    ok = (lambda p: p <= limit) if o.side == "buy" else (lambda p: p >= limit)
-    return sum(lots * 100 for p, lots in book[:5] if ok(p))
+    if o.side == "buy":
+        return sum(lots * 100 for p, lots in book[:5] if p <= limit)
+    return sum(lots * 100 for p, lots in book[:5] if p >= limit)
 
 
 def _market_order(ex: Exchange, o: Order, when_ms: int) -> None:

@@ -159,7 +159,7 @@ class SimulatedXtQuantTrader:
                             strategy_name, order_remark, 0)
             gen = self._collect()
         self._push.wait_committed(gen)
-        return o.order_id
+        return int(o.order_id)
 
     def order_stock_async(self, account: AccountLike, stock_code: str, order_type: int,
                           order_volume: int, price_type: int, price: float,
