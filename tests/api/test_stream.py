@@ -67,3 +67,59 @@ def test_stream_pushes_order_and_trade_events_of_a_fill(
     trade = next(e["data"] for e in seen if e["type"] == "trade")
     assert trade["order_id"] == oid
     assert trade["quantity"] == 100
+
+
+def _until(ws: Any, seen: list[dict[str, Any]], done: Callable[[], bool]) -> None:
+    while not done():
+        seen.append(ws.receive_json())
+
+
+def _agrees(event: dict[str, Any], rest: dict[str, Any]) -> None:
+    """The event has every key of the REST object (extras allowed), with the same values."""
+    assert set(rest) <= set(event), set(rest) - set(event)
+    assert {k: event[k] for k in rest} == rest
+
+
+def test_stream_events_are_the_rest_objects(
+    app: FastAPI, client: TestClient, trader_token: str, auth: Callable[[str], Any]
+) -> None:
+    from backend.app.models.orders import OrderRead, TradeRead
+
+    h = auth(trader_token)
+    code = "600519.SH"
+    with client.websocket_connect(f"{STREAM}?token={trader_token}") as ws:
+        assert ws.receive_json()["type"] == "connection"
+        body = {"stock_code": code, "side": "buy", "quantity": 100,
+                "price": marketable(client, h, code, "buy")}  # fmt: skip
+        oid = client.post(ORDERS, json=body, headers=h).json()["order_id"]
+        step(app, 1.0)  # one snapshot: the fill's prices are still the last ones after it
+        seen: list[dict[str, Any]] = []
+
+        def of(type_: str) -> list[dict[str, Any]]:
+            return [e["data"] for e in seen if e["type"] == type_]
+
+        def settled() -> bool:
+            held = [p for p in of("position") if p["stock_code"] == code and p["volume"] >= 100]
+            if not held or not any(o["status"] == "filled" for o in of("order")) or not of("trade"):
+                return False
+            # an asset event after the position event of the fill
+            last_pos = max(i for i, e in enumerate(seen) if e["type"] == "position")
+            return any(e["type"] == "asset" for e in seen[last_pos:])
+
+        _until(ws, seen, settled)
+    position = [p for p in of("position") if p["stock_code"] == code][-1]
+    asset = of("asset")[-1]
+    rest_positions = client.get("/api/v1/trading/positions", headers=h).json()["items"]
+    _agrees(position, next(p for p in rest_positions if p["stock_code"] == code))
+    assert "yesterday_volume" in position
+    _agrees(asset, client.get("/api/v1/trading/account-info", headers=h).json())
+    for o in of("order"):
+        assert set(o) == set(OrderRead.model_fields)
+    rest_order = client.get(f"/api/v1/trading/orders/{oid}", headers=h).json()
+    rest_order.pop("fills")
+    _agrees(of("order")[-1], rest_order)
+    trade = of("trade")[0]
+    assert set(trade) == set(TradeRead.model_fields)
+    rest_trades = client.get("/api/v1/trading/trades", headers=h,
+                             params={"order_id": oid}).json()["items"]  # fmt: skip
+    _agrees(trade, next(t for t in rest_trades if t["trade_id"] == trade["trade_id"]))

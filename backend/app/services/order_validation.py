@@ -121,6 +121,10 @@ class OrderValidator:
             self._details[code] = detail
         return detail
 
+    def cached_instrument(self, code: str) -> dict[str, Any] | None:
+        """The detail `instrument` already holds for `code`, without asking the broker."""
+        return self._details.get(code)
+
     def session(self) -> Session:
         if not self._enforce_hours:
             return Session.CONTINUOUS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from backend.app.services.order_validation import OrderValidator
     from backend.app.services.qmt_service import QMTService
     from backend.app.services.risk import RiskEngine
+    from backend.app.services.xt_mapping import AssetSnapshot, PositionSnapshot
 
 _FEN = Decimal("0.01")
 
@@ -30,6 +32,38 @@ def _px(d: Decimal) -> Decimal:
 
 
 MAX_PAGE = 500
+
+
+# --- the account's objects: one builder each, for REST and the WebSocket stream alike -------
+
+
+def is_held(p: PositionSnapshot) -> bool:
+    """A position `GET /trading/positions` lists (shares held or frozen)."""
+    return p.volume > 0 or p.frozen_volume > 0
+
+
+def position_read(p: PositionSnapshot, stock_name: str) -> PositionRead:
+    """A broker position as the REST position item, profit/loss at the last price."""
+    pl = ((p.last_price - p.avg_price) * p.volume).quantize(_FEN, ROUND_HALF_UP)
+    return PositionRead(
+        stock_code=p.stock_code, stock_name=stock_name, volume=p.volume,
+        can_use_volume=p.can_use_volume, frozen_volume=p.frozen_volume,
+        avg_price=_px(p.avg_price), last_price=_px(p.last_price),
+        market_value=p.market_value, profit_loss=pl,
+    )  # fmt: skip
+
+
+def account_info(
+    account_id: str, asset: AssetSnapshot, positions: Iterable[PositionRead]
+) -> AccountInfo:
+    """The broker's asset and the listed positions as the REST account-info object."""
+    items = list(positions)
+    return AccountInfo(
+        account_id=account_id, available_cash=asset.cash, frozen_cash=asset.frozen_cash,
+        market_value=asset.market_value, total_value=asset.total_asset,
+        positions_count=sum(1 for p in items if p.volume > 0),
+        total_profit_loss=sum((p.profit_loss for p in items), Decimal("0.00")),
+    )  # fmt: skip
 
 
 def _cursor(cursor: str | None) -> int | None:
@@ -131,26 +165,26 @@ class TradingQueries:
             BrokerUnavailable.
         """
         positions = await self._qmt.get_all_positions()
-        items = []
-        for p in positions:
-            if p.volume <= 0 and p.frozen_volume <= 0:
-                continue
-            name = p.stock_name
-            if not name:
-                try:
-                    name = str((await self._validator.instrument(p.stock_code))
-                               .get("InstrumentName") or "")  # fmt: skip
-                except DomainError:
-                    name = ""
-            pl = ((p.last_price - p.avg_price) * p.volume).quantize(_FEN, ROUND_HALF_UP)
-            items.append(PositionRead(
-                stock_code=p.stock_code, stock_name=name, volume=p.volume,
-                can_use_volume=p.can_use_volume, frozen_volume=p.frozen_volume,
-                avg_price=_px(p.avg_price), last_price=_px(p.last_price),
-                market_value=p.market_value,
-                profit_loss=pl,
-            ))  # fmt: skip
-        return PositionPage(items=items)
+        return PositionPage(
+            items=[position_read(p, await self._stock_name(p)) for p in positions if is_held(p)]
+        )
+
+    def known_name(self, p: PositionSnapshot) -> str | None:
+        """The position's stock name without asking the broker, or None when not known yet."""
+        if p.stock_name:
+            return p.stock_name
+        detail = self._validator.cached_instrument(p.stock_code)
+        return None if detail is None else str(detail.get("InstrumentName") or "")
+
+    async def _stock_name(self, p: PositionSnapshot) -> str:
+        name = self.known_name(p)
+        if name is not None:
+            return name
+        try:
+            return str((await self._validator.instrument(p.stock_code))
+                       .get("InstrumentName") or "")  # fmt: skip
+        except DomainError:
+            return ""
 
     async def get_account_info(self) -> AccountInfo:
         """Cash, market value and P/L of the account.
@@ -159,13 +193,7 @@ class TradingQueries:
             BrokerUnavailable.
         """
         asset = await self._qmt.get_account_info()
-        positions = (await self.get_positions()).items
-        return AccountInfo(
-            account_id=self._account, available_cash=asset.cash, frozen_cash=asset.frozen_cash,
-            market_value=asset.market_value, total_value=asset.total_asset,
-            positions_count=sum(1 for p in positions if p.volume > 0),
-            total_profit_loss=sum((p.profit_loss for p in positions), Decimal("0.00")),
-        )  # fmt: skip
+        return account_info(self._account, asset, (await self.get_positions()).items)
 
     def get_status(self) -> TradingStatus:
         """Mode, connection, kill switch, account and market session."""

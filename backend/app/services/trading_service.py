@@ -39,7 +39,12 @@ from backend.app.services.qmt_service import QMTService
 from backend.app.services.reconcile import NOT_RECEIVED, reconcile
 from backend.app.services.risk import RiskEngine
 from backend.app.services.risk_inputs import RiskInputs
-from backend.app.services.trading_queries import TradingQueries
+from backend.app.services.trading_queries import (
+    TradingQueries,
+    account_info,
+    is_held,
+    position_read,
+)
 from xtquant_adapter.ashare.fees import FeeSchedule
 
 
@@ -123,11 +128,31 @@ class TradingService(TradingQueries, RiskInputs):
 
     def _on_broker_update(self, update: xm.BrokerUpdate) -> None:
         if isinstance(update, xm.AssetSnapshot):
-            self._events.publish("asset", _plain(update))
+            if self._events.subscriber_count:
+                self._events.publish("asset", self._asset_event(update))
         elif isinstance(update, xm.PositionSnapshot):
-            self._events.publish("position", _plain(update))
+            if self._events.subscriber_count:
+                self._publish_position(update)
         elif not isinstance(update, xm.ConnectionChange):
             self._updater.push(update)
+
+    def _asset_event(self, asset: xm.AssetSnapshot) -> dict[str, Any]:
+        """`GET /trading/account-info`'s object, from the pushed asset and the cached
+        positions (QMTService keeps them current from the pushes before this one)."""
+        held = [position_read(p, "") for p in self._qmt.positions.values() if is_held(p)]
+        return account_info(self._account, asset, held).model_dump(mode="json")
+
+    def _publish_position(self, p: xm.PositionSnapshot) -> None:
+        """A `GET /trading/positions` item (plus `yesterday_volume`); a name not known yet is
+        looked up first (once per code and day), so the event comes a moment later."""
+        name = self.known_name(p)
+        if name is None:
+            self._spawn(self._publish_position_named(p))
+            return
+        self._events.publish("position", _position_event(p, name))
+
+    async def _publish_position_named(self, p: xm.PositionSnapshot) -> None:
+        self._events.publish("position", _position_event(p, await self._stock_name(p)))
 
     def _on_effects(self, fx: Effects) -> None:
         for order_id in fx.acknowledged:
@@ -368,9 +393,7 @@ class _Row:
         return self._f[name]
 
 
-def _plain(snapshot: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in snapshot.__slots__:
-        v = getattr(snapshot, name)
-        out[name] = str(v) if isinstance(v, Decimal) else v
-    return out
+def _position_event(p: xm.PositionSnapshot, name: str) -> dict[str, Any]:
+    data = position_read(p, name).model_dump(mode="json")
+    data["yesterday_volume"] = p.yesterday_volume
+    return data
