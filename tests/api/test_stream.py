@@ -12,6 +12,7 @@ from starlette.websockets import WebSocketDisconnect
 from trading_kit import ORDERS, manual_app, marketable, step
 
 from backend.app.core.config import Settings
+from xtquant_adapter import xtconstant as xc
 
 STREAM = "/api/v1/trading/stream"
 
@@ -100,7 +101,10 @@ def test_stream_events_are_the_rest_objects(
 
         def settled() -> bool:
             held = [p for p in of("position") if p["stock_code"] == code and p["volume"] >= 100]
-            if not held or not any(o["status"] == "filled" for o in of("order")) or not of("trade"):
+            # the broker's own 56 (已成) as well, which may follow the fill-derived `filled`
+            done = any(o["status"] == "filled" and o["broker_status"] == xc.ORDER_SUCCEEDED
+                       for o in of("order"))  # fmt: skip
+            if not held or not done or not of("trade"):
                 return False
             # an asset event after the position event of the fill
             last_pos = max(i for i, e in enumerate(seen) if e["type"] == "position")
@@ -123,3 +127,42 @@ def test_stream_events_are_the_rest_objects(
     rest_trades = client.get("/api/v1/trading/trades", headers=h,
                              params={"order_id": oid}).json()["items"]  # fmt: skip
     _agrees(trade, next(t for t in rest_trades if t["trade_id"] == trade["trade_id"]))
+
+
+def _consistent(o: dict[str, Any]) -> bool:
+    """What a client may rely on: fills and status never contradict each other."""
+    if o["filled_quantity"] >= o["quantity"]:
+        return o["status"] == "filled"
+    if o["filled_quantity"] > 0:
+        return o["status"] not in ("pending", "reported", "filled")
+    return True
+
+
+def test_every_order_event_of_a_multi_fill_order_is_consistent(
+    app: FastAPI, client: TestClient, trader_token: str, auth: Callable[[str], Any]
+) -> None:
+    h = auth(trader_token)
+    # 920047.BJ shows 1,500-12,000 shares a level: 13,000 walks at least two levels, and
+    # xtquant (and the simulator) push each fill's trade before the order's new status.
+    code, qty = "920047.BJ", 13_000
+    with client.websocket_connect(f"{STREAM}?token={trader_token}") as ws:
+        assert ws.receive_json()["type"] == "connection"
+        body = {"stock_code": code, "side": "buy", "quantity": qty,
+                "price": marketable(client, h, code, "buy")}  # fmt: skip
+        r = client.post(ORDERS, json=body, headers=h)
+        assert r.status_code == 201, r.text
+        oid = r.json()["order_id"]
+        step(app, 1.0)
+        seen: list[dict[str, Any]] = []
+        _until(ws, seen, lambda: sum(
+            e["data"]["quantity"] for e in seen if e["type"] == "trade") >= qty and any(
+            e["type"] == "order" and e["data"]["broker_status"] == xc.ORDER_SUCCEEDED
+            for e in seen))  # fmt: skip
+    orders = [e["data"] for e in seen if e["type"] == "order" and e["data"]["order_id"] == oid]
+    trades = [e["data"] for e in seen if e["type"] == "trade" and e["data"]["order_id"] == oid]
+    assert len(trades) >= 2
+    assert sum(t["quantity"] for t in trades) == qty
+    bad = [(o["status"], o["filled_quantity"]) for o in orders if not _consistent(o)]
+    assert not bad, bad
+    assert [o["filled_quantity"] for o in orders] == sorted(o["filled_quantity"] for o in orders)
+    assert any(o["status"] == "partially_filled" for o in orders)

@@ -58,5 +58,19 @@ def advance(current: OrderStatus, new: OrderStatus) -> OrderStatus:
     return new
 
 
+def implied_by_fills(status: OrderStatus, filled: int, quantity: int) -> OrderStatus:
+    """The status an order's fills imply, for when the broker's status push lags its fills
+    (xtquant pushes the trade before the order): everything filled is FILLED, some filled is
+    at least PARTIALLY_FILLED. A final status, PENDING_CANCEL with a part filled, and no fills
+    at all keep `status`. Every move it returns is one `TRANSITIONS` allows."""
+    if filled <= 0 or status in FINAL:
+        return status
+    if filled >= quantity:
+        return S.FILLED
+    if status in (S.PENDING, S.REPORTED):
+        return S.PARTIALLY_FILLED
+    return status
+
+
 def is_final(status: OrderStatus) -> bool:
     return status in FINAL

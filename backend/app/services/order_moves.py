@@ -19,7 +19,7 @@ from backend.app.core.errors import OrderNotCancellable, OrderNotFound
 from backend.app.db.repositories import trades as trade_repo
 from backend.app.db.tables import Order, OrderEvent, Trade
 from backend.app.domain.enums import OrderStatus, Side
-from backend.app.domain.order_state import FINAL, IllegalTransition, advance
+from backend.app.domain.order_state import FINAL, IllegalTransition, advance, implied_by_fills
 from backend.app.services import xt_mapping as xm
 from backend.app.services.order_rows import order_json, trade_json
 
@@ -280,13 +280,26 @@ class Moves:
                 o.avg_fill_price = u.traded_price
         self.fx.acknowledged.add(o.id)
         new = u.status
+        if new is not None and o.status not in FINAL:
+            # A status lagging the fills already booked (a stale push on a final order is
+            # still recorded as illegal and ignored, by _move).
+            new = implied_by_fills(new, o.filled_quantity, o.quantity)
         # Our cancel is on its way: a late "reported/partly filled" push must not undo it.
         if (o.status == S.PENDING_CANCEL and o.id in self.inflight | self.wanted
                 and new in (S.PENDING, S.REPORTED, S.PARTIALLY_FILLED)):  # fmt: skip
             new = S.PENDING_CANCEL
         self._move(o, new, f"broker status {u.broker_status}" + (
             f": {u.status_msg}" if u.status_msg else ""))  # fmt: skip
+        self._follow_fills(o)
         self._changed(o)
+
+    def _follow_fills(self, o: JournalOrder) -> None:
+        """Move the status along with `filled_quantity`, so no published order shows fills
+        its status denies (e.g. filled 100 of 100 but still `reported`)."""
+        old = OrderStatus(o.status)
+        implied = implied_by_fills(old, o.filled_quantity, o.quantity)
+        if implied != old:
+            self._move(o, implied, f"filled {o.filled_quantity}/{o.quantity} (from fills)")
 
     def _trade(self, t: xm.TradeUpdate) -> None:
         if t.trade_id in self.seen_trades:
@@ -311,6 +324,7 @@ class Moves:
             if qty >= o.filled_quantity and qty > 0:
                 o.filled_quantity = qty
                 o.avg_fill_price = (amount / qty).quantize(_PRICE, rounding=ROUND_HALF_UP)
+            self._follow_fills(o)
             self._changed(o)
         if self.publish:
             self.s.flush()
