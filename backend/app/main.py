@@ -39,6 +39,7 @@ from backend.app.services.risk_sync import RiskStateSync
 from backend.app.services.strategies import build_strategies
 from backend.app.services.trading_service import TradingService
 from backend.app.services.users import UserService
+from xtquant_adapter.sim.booklock import SimBooksLocked
 
 Step = Callable[[FastAPI, Settings], AbstractAsyncContextManager[None]]
 
@@ -153,7 +154,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     async with AsyncExitStack() as stack:
         for step in STARTUP_STEPS:
-            await stack.enter_async_context(step(app, settings))
+            try:
+                await stack.enter_async_context(step(app, settings))
+            except SimBooksLocked as exc:
+                logger.error(
+                    "启动失败：模拟账本已被另一个 qmt-api 进程占用，请先停止它或换一个 DATA_DIR / "
+                    "start-up refused: another process has the simulated books; stop it or use "
+                    "another DATA_DIR ({})", exc,
+                )  # fmt: skip
+                # No traceback: the line above says it all (uvicorn then exits non-zero).
+                raise exc.with_traceback(None) from None
         logger.info(
             "qmt-api ready: mode={} database={}",
             settings.qmt_mode,

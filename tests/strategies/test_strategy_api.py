@@ -214,7 +214,10 @@ def test_running_rows_become_stopped_on_restart(settings: Settings, client: Test
         s.add(StrategyRun(strategy="x", mode="trade", status="running", params={}, username="u",
                           started_at=datetime.now(UTC)))  # fmt: skip
     db.dispose()
-    with TestClient(create_app(settings)) as again:
+    # The `client` app still holds the simulated books (a second server on them refuses to
+    # start): the restarted app shares the database but has books of its own.
+    again_settings = settings.model_copy(update={"data_dir": Path(settings.data_dir) / "again"})
+    with TestClient(create_app(again_settings)) as again:
         assert again.get("/health").status_code == 200
     db = Database(settings.database_url)
     with db.session() as s:

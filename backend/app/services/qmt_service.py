@@ -37,6 +37,7 @@ from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.codes import InvalidStockCode as AdapterInvalidCode
 from xtquant_adapter.ashare.codes import normalize_code
 from xtquant_adapter.protocol import MarketData, Trader
+from xtquant_adapter.sim.booklock import SimBooksLocked
 
 T = TypeVar("T")
 Sink = Callable[[xm.BrokerUpdate], None]
@@ -111,7 +112,8 @@ class QMTService:
         self._sink = sink
 
     async def start(self) -> None:
-        """Capture the loop, build the broker and connect (failures are reported, not raised)."""
+        """Capture the loop, build the broker and connect (failures are reported and retried,
+        not raised; except SimBooksLocked: another process has the simulated books)."""
         self._loop = asyncio.get_running_loop()
         if not await self.connect():
             self.reconnector.schedule()
@@ -134,6 +136,10 @@ class QMTService:
             rc = await self.call(broker.trader.subscribe, broker.account)
             if rc != 0:
                 raise ConnectionError(f"subscribe({self.account_id}) returned {rc}")
+        except SimBooksLocked:
+            # Another process trades these books: retrying cannot help, start-up must fail.
+            # (reconnect() builds its trader itself and keeps its own handling.)
+            raise
         except Exception as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
             logger.error("MiniQMT connection failed: {}", self.last_error)
