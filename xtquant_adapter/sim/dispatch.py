@@ -39,6 +39,10 @@ class Dispatcher:
         self.gen = self.committed = self.delivered = 0
         self.thread: threading.Thread | None = None
         self.stopping = threading.Event()
+        # Held from taking a batch until it is in the store. One sqlite3 connection must never
+        # be used by two threads at once (closing it mid-write crashes the process), so whoever
+        # swaps or closes the store (reset, close) takes this after the trader's lock.
+        self.write_lock = threading.RLock()
 
     # ---- producers (caller holds the lock) -----------------------------------------------------
     def collect(self, ex: Exchange) -> int:
@@ -95,10 +99,11 @@ class Dispatcher:
 
     def flush_inline(self) -> None:
         """Commit what is queued now, on this thread; the pushes stay queued, in order."""
-        gen, batch, events = self._take()
-        self.events = events + self.events
-        if batch is not None:
-            self.store.write(**batch)
+        with self.write_lock:
+            gen, batch, events = self._take()
+            self.events = events + self.events
+            if batch is not None:
+                self.store.write(**batch)
         self.committed = max(self.committed, gen)
 
     def _take(self) -> tuple[int, Batch | None, list[tuple[str, Any]]]:
@@ -117,11 +122,15 @@ class Dispatcher:
                 cv.wait_for(lambda: self.gen > self.delivered or self.stopping.is_set())
                 if self.stopping.is_set() and self.gen <= self.delivered:
                     return
+                self.write_lock.acquire()
                 gen, batch, events = self._take()
-            # Only this thread writes, so committing outside the lock keeps batches in order
-            # while callers go on placing orders.
-            if batch is not None:
-                self.store.write(**batch)
+            # Only this thread writes, so committing outside the trader's lock keeps batches in
+            # order while callers go on placing orders.
+            try:
+                if batch is not None:
+                    self.store.write(**batch)
+            finally:
+                self.write_lock.release()
             with cv:
                 self.committed = max(self.committed, gen)
                 cv.notify_all()

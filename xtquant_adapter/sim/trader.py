@@ -139,7 +139,7 @@ class SimulatedXtQuantTrader:
 
     def reset(self) -> None:
         """Wipe the books and market back to `config` (stop the trader first)."""
-        with self._lock:
+        with self._lock, self._push.write_lock:  # no batch half-written into the old store
             self._store.close()
             delete_books(self.path)  # under our own BooksLock
             self._store = self._push.store = Store(self.path)
