@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from backend.app.domain.enums import Role
 
@@ -59,12 +59,6 @@ class UserRead(BaseModel):
     is_active: bool
     created_at: datetime
     updated_at: datetime
-
-    @field_validator("created_at", "updated_at")
-    @classmethod
-    def _utc(cls, v: datetime) -> datetime:
-        # SQLite hands timestamps back naive; they were written in UTC.
-        return v if v.tzinfo else v.replace(tzinfo=UTC)
 
 
 class UserList(BaseModel):

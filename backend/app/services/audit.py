@@ -87,9 +87,7 @@ def decode_cursor(cursor: str) -> int:
 def _read(entry: AuditEntry) -> AuditEntryRead:
     return AuditEntryRead(
         id=entry.id,
-        created_at=entry.created_at
-        if entry.created_at.tzinfo
-        else entry.created_at.replace(tzinfo=UTC),
+        created_at=entry.created_at,
         username=entry.username,
         action=entry.action,
         target=entry.target,

@@ -69,10 +69,6 @@ class _Live:
         }
 
 
-def _utc(dt: datetime | None) -> datetime | None:
-    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
-
-
 class StrategyService:
     """Lists strategies, starts/stops runs, keeps their records."""
 
@@ -326,8 +322,8 @@ class StrategyService:
             strategy=row.strategy,
             mode=row.mode,
             status=row.status,
-            started_at=_utc(row.started_at) or datetime.now(UTC),
-            finished_at=_utc(row.finished_at),
+            started_at=row.started_at,
+            finished_at=row.finished_at,
             error=row.error,
             result=result,
             params=stored.get("params", {}),
