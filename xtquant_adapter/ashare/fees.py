@@ -17,6 +17,7 @@ from xtquant_adapter.ashare.rules import Side
 
 FEN: Final = Decimal("0.01")
 STAMP_DUTY_HALVED: Final = date(2023, 8, 28)  # 0.1% -> 0.05%, sellers only
+TRANSFER_FEE_HALVED: Final = date(2022, 4, 29)  # CSDC 0.002% -> 0.001%, both sides
 _ZERO: Final = Decimal("0.00")
 
 
@@ -54,6 +55,10 @@ class FeeSchedule:
         # Before the 2023-08-28 cut the duty was double; the configured rate is today's.
         return self.stamp_duty_rate * 2 if on < STAMP_DUTY_HALVED else self.stamp_duty_rate
 
+    def transfer_rate_on(self, on: date) -> Decimal:
+        # CSDC halved the transfer fee on 2022-04-29 (ASHARE_RULES §0, S6); dated like stamp duty.
+        return self.transfer_fee_rate * 2 if on < TRANSFER_FEE_HALVED else self.transfer_fee_rate
+
 
 @dataclass(frozen=True, slots=True)
 class FillFees:
@@ -75,7 +80,7 @@ def order_fees(
 
     # ETFs, LOFs and bonds pay neither stamp duty nor the CSDC transfer fee.
     stamp = fen(filled_value * schedule.stamp_rate_on(on)) if equity and side == "sell" else zero
-    transfer = fen(filled_value * schedule.transfer_fee_rate) if equity else zero
+    transfer = fen(filled_value * schedule.transfer_rate_on(on)) if equity else zero
     return FillFees(schedule.commission_on(code, filled_value), stamp, transfer)
 
 
@@ -97,7 +102,7 @@ def order_fee_total(
     total = commission.quantize(FEN, rounding=ROUND_HALF_UP)
     if not equity:
         return total
-    total += (filled_value * schedule.transfer_fee_rate).quantize(FEN, rounding=ROUND_HALF_UP)
+    total += (filled_value * schedule.transfer_rate_on(on)).quantize(FEN, rounding=ROUND_HALF_UP)
     if side == "sell":
         stamp = filled_value * schedule.stamp_rate_on(on)
         total += stamp.quantize(FEN, rounding=ROUND_HALF_UP)

@@ -14,6 +14,7 @@ from typing import Final, Literal
 
 from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.ashare.codes import EQUITY_BOARDS, Board, board_of, exchange_of
+from xtquant_adapter.ashare.products import T0_PRODUCTS, Product, default_product, etf_limit_pct
 
 Side = Literal["buy", "sell"]
 
@@ -134,8 +135,9 @@ def round_to_tick(code: str, price: Decimal) -> Decimal:
     return (Decimal(price) / tick).quantize(Decimal(1), rounding=ROUND_HALF_UP) * tick
 
 
-def limit_pct(code: str, *, is_st: bool, on: date) -> Decimal:
-    """Daily price-limit fraction for `code` on day `on` (§3.2, §0)."""
+def limit_pct(code: str, *, is_st: bool, on: date, product: Product | None = None) -> Decimal:
+    """Daily price-limit fraction for `code` on day `on` (§3.2, §0); `product` tells ETF
+    kinds apart (default: guessed from the code)."""
     board = board_of(code)
     if board in (Board.SH_MAIN, Board.SZ_MAIN):
         if is_st and on < ST_LIMIT_WIDENED:
@@ -149,18 +151,20 @@ def limit_pct(code: str, *, is_st: bool, on: date) -> Decimal:
         return Decimal("0.30")
     if board is Board.CB:
         return Decimal("0.20") if on >= CB_LIMIT_RULES else Decimal("0.10")
+    if board is Board.ETF:
+        return etf_limit_pct(product or default_product(code))
     return Decimal("0.10")
 
 
 def limit_prices(
-    code: str, pre_close: Decimal, *, is_st: bool, on: date
+    code: str, pre_close: Decimal, *, is_st: bool, on: date, product: Product | None = None
 ) -> tuple[Decimal, Decimal]:
     """(limit-down, limit-up) from the previous close, each rounded half-up to the tick.
 
     Prev close 1.15 on the main board gives up 1.265 -> 1.27 (float `round` says 1.26).
     """
     pre_close = Decimal(pre_close)
-    pct = limit_pct(code, is_st=is_st, on=on)
+    pct = limit_pct(code, is_st=is_st, on=on, product=product)
     tick = price_tick(code)
     up = round_to_tick(code, pre_close * (1 + pct))
     down = max(round_to_tick(code, pre_close * (1 - pct)), tick)
@@ -207,8 +211,7 @@ def cage_rejects(code: str) -> bool:
 
 
 def is_t0(code: str) -> bool:
-    """Products that may be re-sold on the day bought (§5): CBs, SH bond/cross-border/gold ETFs.
-
-    SZ 159xxx ETFs mix T+0 and T+1 products, so the instrument list decides those.
-    """
-    return board_of(code) is Board.CB or code.startswith(("511", "513", "518"))
+    """Products that may be re-sold on the day bought (§5), judged from the code alone:
+    CBs, SH bond/money (511), cross-border (513), gold (518) ETFs and the SZ ones xtquant
+    lists. `products.is_t0` decides from an instrument's own product where one is known."""
+    return default_product(code) in T0_PRODUCTS

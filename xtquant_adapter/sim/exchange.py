@@ -14,11 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from xtquant_adapter import xtconstant as xc
-from xtquant_adapter.ashare import rules
+from xtquant_adapter.ashare import orders, rules
 from xtquant_adapter.ashare.calendar import Session, cancel_allowed_at
 from xtquant_adapter.ashare.codes import InvalidStockCode, market_of, normalize_code
 from xtquant_adapter.ashare.fees import FeeSchedule, buy_freeze
 from xtquant_adapter.sim.books import (
+    PARKED_MSG,
     ZERO,
     Books,
     Order,
@@ -28,6 +29,7 @@ from xtquant_adapter.sim.books import (
     position_record,
 )
 from xtquant_adapter.sim.market import Market, Quote
+from xtquant_adapter.sim.resting import RestingOrders
 from xtquant_adapter.xttype import XtCancelError, XtOrderError
 
 # [COUNTER][code][text] rejections (ASHARE_RULES §8); the two [V] codes are MiniQMT's own.
@@ -43,6 +45,8 @@ REJECT: dict[str, tuple[int, str]] = {
     "time": (251030, "非交易时间"),
     "price_type": (251040, "报价方式不支持"),
     "protect": (251041, "市价委托须填写保护限价"),
+    "no_limit_market": (251042, "无价格涨跌幅限制的证券不接受市价委托"),
+    "st_cap": (251011, "风险警示股票当日累计买入数量超限"),
 }
 _EXCHANGE_LEVEL = frozenset({"price", "tick", "cage"})  # pass the counter: 50, then 57
 HELD = frozenset({Session.PRE_OPEN, Session.LUNCH_BREAK})
@@ -51,10 +55,10 @@ MARKET_IMMEDIATE = frozenset({42, 43, 46, 47, 48})  # executed against the next 
 
 _SIDES = {xc.STOCK_BUY: "buy", xc.STOCK_SELL: "sell"}
 # Pure functions of (code, order fields): cached, since a session repeats the same few inputs.
-_quantity_error = functools.lru_cache(maxsize=4096)(rules.check_quantity)
+_check_order = functools.lru_cache(maxsize=8192)(orders.check_order)
 _price_type_error = functools.lru_cache(maxsize=1024)(rules.price_type_error)
 _cage_bounds = functools.lru_cache(maxsize=4096)(rules.cage_bounds)
-_is_tick_multiple = functools.lru_cache(maxsize=4096)(rules.is_tick_multiple)
+_cage_verdict = functools.lru_cache(maxsize=8192)(orders.cage_verdict)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -88,8 +92,9 @@ class Dirty:
 class Exchange:
     """The counter (validation, freezing) and exchange (matching) over one account's books."""
 
-    def __init__(self, books: Books, market: Market, fees: FeeSchedule, *,
-                 enforce_hours: bool) -> None:
+    def __init__(
+        self, books: Books, market: Market, fees: FeeSchedule, *, enforce_hours: bool
+    ) -> None:
         self.books, self.market, self.fees = books, market, fees
         self.enforce_hours = enforce_hours
         self.out: list[tuple[str, Any]] = []
@@ -99,6 +104,8 @@ class Exchange:
         self._now: datetime | None = None
         self._now_s = 0
         self._freezes: dict[tuple[str, Decimal, int], Decimal] = {}
+        self.rest = RestingOrders()  # working orders by price: matching touches what crosses
+        self.rest.rebuild(books.working.values())
 
     # ---- pushes -------------------------------------------------------------------------------
     def push_order(self, o: Order) -> None:
@@ -109,8 +116,9 @@ class Exchange:
         p = self.books.positions.get(code)
         if p is not None:
             self.dirty.positions.add(code)
-            self.out.append(("on_stock_position",
-                             position_record(self.books, p, self.market.quotes[code].last)))
+            self.out.append(
+                ("on_stock_position", position_record(self.books, p, self.market.quotes[code].last))
+            )
 
     def push_asset(self) -> None:
         self.dirty.books = True
@@ -122,8 +130,10 @@ class Exchange:
         m = self.market
         if self._mv is None or self._mv_version != m.version:
             quotes = m.quotes
-            self._mv = sum((quotes[c].last * p.volume for c, p in self.books.positions.items()
-                            if c in quotes), ZERO)
+            self._mv = sum(
+                (quotes[c].last * p.volume for c, p in self.books.positions.items() if c in quotes),
+                ZERO,
+            )
             self._mv_version = m.version
         return self._mv
 
@@ -139,15 +149,38 @@ class Exchange:
         return self._now_s
 
     # ---- placing ------------------------------------------------------------------------------
-    def place(self, now: datetime, session: Session, raw_code: str, order_type: int,
-              volume: int, price_type: int, price: float, strategy: str, remark: str,
-              seq: int) -> Order:
+    def place(
+        self,
+        now: datetime,
+        session: Session,
+        raw_code: str,
+        order_type: int,
+        volume: int,
+        price_type: int,
+        price: float,
+        strategy: str,
+        remark: str,
+        seq: int,
+    ) -> Order:
         """Accept an order (status 50, or 48 while the counter holds it) or junk it (57)."""
         b = self.books
         side = _SIDES.get(order_type, "buy")
-        o = Order(b.next_order_id, str(raw_code), "", side, order_type, price_type,
-                  ZERO, int(volume), b.day, self._epoch_s(now), strategy, remark,
-                  placed_step=self.market.step_no, seq=seq)
+        o = Order(
+            b.next_order_id,
+            str(raw_code),
+            "",
+            side,
+            order_type,
+            price_type,
+            ZERO,
+            int(volume),
+            b.day,
+            self._epoch_s(now),
+            strategy,
+            remark,
+            placed_step=self.market.step_no,
+            seq=seq,
+        )
         b.next_order_id += 1
         b.orders[o.order_id] = o
         self.dirty.books = True
@@ -167,6 +200,8 @@ class Exchange:
             self.push_position(o.code)
         if not held and price_type in (xc.MARKET_PEER_PRICE_FIRST, xc.MARKET_MINE_PRICE_FIRST):
             self._price_at_arrival(o, q)
+        if o.order_id in b.working:
+            self.rest.add(o)
         return o
 
     def _validate(self, o: Order, session: Session, price: float) -> Quote:
@@ -184,15 +219,35 @@ class Exchange:
             raise Rejected("price_type", err)
         market = rules.is_market_price_type(o.price_type)
         self._check_time(session, market)
-        pos = self.books.positions.get(o.code)
-        sellable = pos.can_use if pos else 0
-        if o.side == "sell" and o.volume > sellable:
-            raise Rejected("position", f"可用{sellable} / sellable {sellable}")
-        if err := _quantity_error(o.code, o.side, o.volume,
-                                  sellable if o.side == "sell" else None, market=market):
-            raise Rejected("quantity", err)
-        self._set_price(o, q, _decimal_price(price), market, session)
+        sell = o.side == "sell"
+        pos = self.books.positions.get(o.code) if sell else None
+        st_bought = self._st_bought(o) if q.inst.is_st and not sell else None
+        asked = _decimal_price(price)
+        refusal = _check_order(
+            q.sec or q.inst.security,
+            "sell" if sell else "buy",
+            o.volume,
+            price_type=o.price_type,
+            price=asked,
+            band=(q.down, q.up) if q.limited else None,
+            no_limit=not q.limited,
+            tick=q.tick,
+            sellable=(pos.can_use if pos else 0) if sell else None,
+            st_bought=st_bought,
+        )
+        if refusal is not None:
+            raise Rejected(refusal.reason, refusal.text)
+        self._set_price(o, q, asked, market, session)
         return q
+
+    def _st_bought(self, new: Order) -> int:
+        """ST daily cap (ASHARE_RULES §3.5): shares bought today plus those still working in
+        buy orders, excluding `new` itself."""
+        return sum(
+            o.traded if o.is_final else o.volume
+            for o in self.books.orders.values()
+            if o.code == new.code and o.side == "buy" and o is not new
+        )
 
     def _check_time(self, session: Session, market: bool) -> None:
         if not self.enforce_hours:
@@ -202,41 +257,50 @@ class Exchange:
         if market and session is not Session.CONTINUOUS:
             raise Rejected("time", "市价委托仅限连续竞价 / market orders: continuous only")
 
-    def _set_price(self, o: Order, q: Quote, price: Decimal, market: bool,
-                   session: Session) -> None:
+    def _set_price(
+        self, o: Order, q: Quote, price: Decimal, market: bool, session: Session
+    ) -> None:
+        """The order's working price once `check_order` accepted it."""
         if o.price_type == xc.LATEST_PRICE:
             # A limit at the last price (the counter's conversion); `price` is ignored and no
             # protective price is needed, even on STAR/BSE.
             o.price = q.last
             return
         if not market:
-            if price <= 0 or not _is_tick_multiple(o.code, price):
-                raise Rejected("tick", f"{price}")
-            if not q.down <= price <= q.up:
-                raise Rejected("price", f"{q.down}-{q.up}")
             o.price = price
             if session is Session.CONTINUOUS:
                 self._check_cage(o, q)
             return
-        protective = rules.needs_protective_price(o.code)
-        if protective and price <= 0:
-            raise Rejected("protect")
-        if protective and not rules.is_tick_multiple(o.code, price):
-            raise Rejected("tick", f"{price}")
         worst = q.up if o.side == "buy" else q.down
+        protective = rules.needs_protective_price(o.code)
         o.protect = min(max(price, q.down), q.up) if protective else worst
 
     def _check_cage(self, o: Order, q: Quote) -> None:
-        # SZ parks out-of-cage orders; ours simply rest until the price comes (same effect).
-        if not rules.cage_rejects(o.code):
+        """SH main board/STAR junk an out-of-cage order; SZ main board, ChiNext and BSE park
+        it: accepted (50), outside the book until the cage moves over it (§3.4)."""
+        buy_ref, sell_ref = cage_refs(q)
+        side = "buy" if o.side == "buy" else "sell"
+        verdict = _cage_verdict(o.code, side, o.price, buy_ref=buy_ref, sell_ref=sell_ref)
+        if verdict == "in":
             return
-        ask = q.asks[0][0] if q.asks else None
-        bid = q.bids[0][0] if q.bids else None
-        buy_ref = ask or bid or q.last
-        sell_ref = bid or ask or q.last
         low, high = _cage_bounds(o.code, buy_ref=buy_ref, sell_ref=sell_ref)
-        if (o.side == "buy" and o.price > high) or (o.side == "sell" and o.price < low):
+        if verdict == "reject":
             raise Rejected("cage", f"{low}-{high}")
+        o.parked = True
+        o.status_msg = f"{PARKED_MSG} [{low}-{high}]"
+
+    def unpark(self) -> None:
+        """Parked orders the cage now covers leave the exchange's store and join the book."""
+        for code in self.rest.parked_codes():
+            q = self.market.quotes[code]
+            buy_ref, sell_ref = cage_refs(q)
+            low, high = _cage_bounds(code, buy_ref=buy_ref, sell_ref=sell_ref)
+            for oid in self.rest.joining(code, low, high):
+                o = self.books.working[oid]
+                self.rest.discard(o)
+                o.parked, o.status_msg = False, ""
+                self.rest.add(o)
+                self.push_order(o)
 
     def _freeze(self, o: Order, q: Quote) -> None:
         b = self.books
@@ -282,11 +346,24 @@ class Exchange:
             self.push_order(o)
         o.status, o.status_msg = xc.ORDER_JUNK, msg
         self.books.working.pop(o.order_id, None)
+        self.rest.discard(o)
         self.push_order(o)
         code = REJECT[r.reason][0]
-        self.out.append(("on_order_error", XtOrderError(
-            xc.SECURITY_ACCOUNT, self.books.account_id, o.order_id, code, msg,
-            o.strategy_name, o.remark, o.seq)))
+        self.out.append(
+            (
+                "on_order_error",
+                XtOrderError(
+                    xc.SECURITY_ACCOUNT,
+                    self.books.account_id,
+                    o.order_id,
+                    code,
+                    msg,
+                    o.strategy_name,
+                    o.remark,
+                    o.seq,
+                ),
+            )
+        )
 
     # ---- cancelling and finishing -------------------------------------------------------------
     def cancel(self, now: datetime, session: Session, order_id: int, seq: int = 0) -> int:
@@ -296,8 +373,12 @@ class Exchange:
             why = "委托不存在或已是最终状态 / no such order or it is already final"
             return self._cancel_error(order_id, o, why, seq)
         if self.enforce_hours and not cancel_allowed_at(now.time().replace(tzinfo=None)):
-            return self._cancel_error(order_id, o, "此时段不允许撤单 / cancels are not "
-                                      "accepted 09:20-09:25 and 14:57-15:00", seq)
+            return self._cancel_error(
+                order_id,
+                o,
+                "此时段不允许撤单 / cancels are not accepted 09:20-09:25 and 14:57-15:00",
+                seq,
+            )
         if o.status != xc.ORDER_UNREPORTED:
             o.status = xc.ORDER_PARTSUCC_CANCEL if o.traded else xc.ORDER_REPORTED_CANCEL
             self.push_order(o)
@@ -306,9 +387,21 @@ class Exchange:
 
     def _cancel_error(self, order_id: int, o: Order | None, why: str, seq: int) -> int:
         market = market_of(o.code) if o is not None and o.name else xc.SH_MARKET
-        self.out.append(("on_cancel_error", XtCancelError(
-            xc.SECURITY_ACCOUNT, self.books.account_id, order_id, market,
-            f"{order_id:08d}", 251050, f"[COUNTER][251050][撤单失败][{why}]", seq)))
+        self.out.append(
+            (
+                "on_cancel_error",
+                XtCancelError(
+                    xc.SECURITY_ACCOUNT,
+                    self.books.account_id,
+                    order_id,
+                    market,
+                    f"{order_id:08d}",
+                    251050,
+                    f"[COUNTER][251050][撤单失败][{why}]",
+                    seq,
+                ),
+            )
+        )
         return -1
 
     def finish(self, o: Order, msg: str) -> None:
@@ -317,6 +410,7 @@ class Exchange:
         o.status = xc.ORDER_PART_CANCEL if o.traded else xc.ORDER_CANCELED
         o.status_msg = msg
         self.books.working.pop(o.order_id, None)
+        self.rest.discard(o)
         self.push_order(o)
         if o.side == "buy":
             self.push_asset()
@@ -334,3 +428,10 @@ class Exchange:
             rest = o.open_volume if o.order_id in b.working else 0
             p.can_use += rest
             p.frozen -= rest
+
+
+def cage_refs(q: Quote) -> tuple[Decimal, Decimal]:
+    """(buy, sell) cage references of a quote's current book (§3.4)."""
+    return orders.cage_refs(
+        q.asks[0][0] if q.asks else None, q.bids[0][0] if q.bids else None, q.last
+    )

@@ -15,6 +15,8 @@ from typing import Any
 from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.ashare.calendar import CLOSE_UNCROSS, OPEN_UNCROSS, Session
 from xtquant_adapter.ashare.fees import order_fee_total
+from xtquant_adapter.ashare.orders import book_fill
+from xtquant_adapter.ashare.rules import Side
 from xtquant_adapter.sim.books import ZERO, Order, Position, Trade, trade_record
 from xtquant_adapter.sim.exchange import MARKET_IMMEDIATE, Exchange
 from xtquant_adapter.sim.market import Quote
@@ -27,34 +29,37 @@ def fill(ex: Exchange, o: Order, price: Decimal, qty: int, when_ms: int) -> None
     b, q = ex.books, ex.market.quotes[o.code]
     value = price * qty
     # Fees telescope: the order's fees on its new cumulative value less what it already paid.
-    fee = order_fee_total(ex.fees, o.code, o.side, o.traded_value + value,  # type: ignore[arg-type]
-                          on=b.day) - o.fees
+    side: Side = "buy" if o.side == "buy" else "sell"
+    fee = order_fee_total(ex.fees, o.code, side, o.traded_value + value, on=b.day) - o.fees
     p = b.positions.get(o.code)
     if p is None:
         p = b.positions[o.code] = Position(o.code, o.name)
     held_before = q.last * p.volume
+    booked = book_fill(
+        side,
+        qty,
+        price,
+        fee,
+        volume=p.volume,
+        cost=p.cost,
+        t0=q.inst.t0,
+    )
+    p.volume, p.cost = booked.volume, booked.cost
     if o.side == "buy":
-        cost = value + fee
-        o.frozen -= cost
-        b.frozen_cash -= cost
-        p.volume += qty
-        p.cost += cost
-        if q.inst.t0:
-            p.can_use += qty
+        o.frozen += booked.cash  # cash is -(value + fees): paid out of the order's freeze
+        b.frozen_cash += booked.cash
+        p.can_use += booked.sellable_now
     else:
-        proceeds = value - fee
-        b.cash += proceeds
-        b.today_proceeds += proceeds
-        share = (p.cost * qty / p.volume).quantize(ZERO) if p.volume else ZERO
-        p.volume -= qty
+        b.cash += booked.cash
+        b.today_proceeds += booked.cash
         p.frozen -= qty
-        p.cost = p.cost - share if p.volume else ZERO
     o.traded += qty
     o.traded_value += value
     o.fees += fee
     if o.traded == o.volume:
         o.status = xc.ORDER_SUCCEEDED
         b.working.pop(o.order_id, None)
+        ex.rest.discard(o)
         if o.side == "buy" and o.frozen:
             # Filled below the limit: what was reserved but not spent goes back.
             b.cash += o.frozen
@@ -62,8 +67,21 @@ def fill(ex: Exchange, o: Order, price: Decimal, qty: int, when_ms: int) -> None
             o.frozen = ZERO
     else:
         o.status = xc.ORDER_PART_SUCC
-    t = Trade(f"{b.next_trade_id:010d}", o.order_id, o.code, o.name, o.side, price, qty,
-              value, fee, when_ms // 1000, b.day, o.strategy_name, o.remark)
+    t = Trade(
+        f"{b.next_trade_id:010d}",
+        o.order_id,
+        o.code,
+        o.name,
+        o.side,
+        price,
+        qty,
+        value,
+        fee,
+        when_ms // 1000,
+        b.day,
+        o.strategy_name,
+        o.remark,
+    )
     b.next_trade_id += 1
     b.trades.append(t)
     q.trade(price, qty, value)
@@ -120,13 +138,28 @@ def _market_order(ex: Exchange, o: Order, when_ms: int) -> None:
 
 
 def match(ex: Exchange, when_ms: int) -> None:
-    """Let every eligible working order trade against the current snapshot, in time order."""
+    """Let every eligible working order trade against the current snapshot, in time order.
+
+    Parked orders the cage now covers join the book first. Only orders that cross the touch
+    (buys at or above the best ask, sells at or below the best bid) and market orders are
+    visited, so resting orders away from the market cost nothing here.
+    """
+    ex.unpark()
     step = ex.market.step_no
-    for o in list(ex.books.working.values()):
-        if o.status == xc.ORDER_UNREPORTED or o.placed_step >= step:
+    touch = {
+        c: (q.asks[0][0] if q.asks else None, q.bids[0][0] if q.bids else None)
+        for c, q in ex.market.quotes.items()
+    }
+    working = ex.books.working
+    for oid in sorted([*ex.rest.crossing(touch), *ex.rest.market]):
+        o = working.get(oid)
+        if o is None or o.status == xc.ORDER_UNREPORTED or o.placed_step >= step:
             continue
         if o.price_type in MARKET_IMMEDIATE and o.price == 0:
             _market_order(ex, o, when_ms)
+            if oid in working:  # 43: the rest now works as a limit order in the book
+                ex.rest.discard(o)
+                ex.rest.add(o)
         elif o.price > 0:
             _walk(ex, o, o.price, 5, when_ms)
 
@@ -143,7 +176,7 @@ def uncross(ex: Exchange, when_ms: int) -> None:
     """Call-auction uncross: limit orders at or better than the auction price fill at it,
     within the auction's volume; the rest carry on (opening) or expire later (closing)."""
     for o in list(ex.books.working.values()):
-        if o.status == xc.ORDER_UNREPORTED or o.price <= 0:
+        if o.status == xc.ORDER_UNREPORTED or o.price <= 0 or o.parked:
             continue
         q = ex.market.quotes[o.code]
         crosses = o.price >= q.last if o.side == "buy" else o.price <= q.last
@@ -156,6 +189,7 @@ def roll_day(ex: Exchange, day: date) -> None:
     b = ex.books
     for o in list(b.working.values()):
         ex.finish(o, _EXPIRED)
+    ex.rest.clear()
     for code, p in list(b.positions.items()):
         if p.volume == 0:
             del b.positions[code]
@@ -185,18 +219,35 @@ def on_session(ex: Exchange, prev: Session, now: Session, when_ms: int) -> None:
     if now in (Session.CALL_AUCTION, Session.CONTINUOUS) and prev is not now:
         release_held(ex)
     t = ex.market.now.time()
-    if not b.opened and prev in (Session.CALL_AUCTION, Session.PRE_OPEN) and (
-            now is not Session.CALL_AUCTION and OPEN_UNCROSS <= t < CLOSE_UNCROSS):
+    if (
+        not b.opened
+        and prev in (Session.CALL_AUCTION, Session.PRE_OPEN)
+        and (now is not Session.CALL_AUCTION and OPEN_UNCROSS <= t < CLOSE_UNCROSS)
+    ):
         b.opened = True
         uncross(ex, when_ms)
-    if not b.closed and prev in (Session.CONTINUOUS, Session.CLOSING_AUCTION) and (
-            now is Session.CLOSED and t >= CLOSE_UNCROSS):
+    if (
+        not b.closed
+        and prev in (Session.CONTINUOUS, Session.CLOSING_AUCTION)
+        and (now is Session.CLOSED and t >= CLOSE_UNCROSS)
+    ):
         b.closed = True
         uncross(ex, when_ms)
 
 
 def snapshot_rows(ex: Exchange) -> list[tuple[Any, ...]]:
     """Market state the store keeps so the process continues after a restart."""
-    return [(c, repr(q.fair), str(q.last), str(q.pre_close), str(q.open or ""),
-             str(q.high or ""), str(q.low or ""), q.volume, str(q.amount))
-            for c, q in ex.market.quotes.items()]
+    return [
+        (
+            c,
+            repr(q.fair),
+            str(q.last),
+            str(q.pre_close),
+            str(q.open or ""),
+            str(q.high or ""),
+            str(q.low or ""),
+            q.volume,
+            str(q.amount),
+        )
+        for c, q in ex.market.quotes.items()
+    ]

@@ -1,7 +1,10 @@
 """The simulator's built-in instruments: real codes and names on every board.
 
 Previous closes are plausible late-2026 levels, not quotes. `depth_lots` scales the displayed
-book (lots per level); `daily_vol` is the price process's daily volatility.
+book (lots per level); `daily_vol` is the price process's daily volatility. `product` is what
+the security is (ETF kinds differ in limits and T+0); `open_date` is its listing date, except
+for `lists_on_first_day` instruments, which list on the books' first day (a new listing in its
+no-limit days whenever fresh books are made).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Final
 
-from xtquant_adapter.ashare.rules import is_t0
+from xtquant_adapter.ashare.products import T0_PRODUCTS, Product, Security, default_product
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +28,34 @@ class Instrument:
     t0: bool = False
     open_date: date = date(2010, 1, 4)
     float_volume: int = 1_000_000_000
+    product: Product = Product.STOCK
+    lists_on_first_day: bool = False
+
+    @property
+    def security(self) -> Security:
+        return Security(self.code, self.product, self.is_st, self.open_date)
 
 
-def _i(code: str, name: str, pre_close: str, depth: int = 200, vol: float = 0.02,
-       **kw: object) -> Instrument:
-    return Instrument(code, name, Decimal(pre_close), depth, vol, t0=is_t0(code), **kw)  # type: ignore[arg-type]
+def _i(
+    code: str,
+    name: str,
+    pre_close: str,
+    depth: int = 200,
+    vol: float = 0.02,
+    product: Product | None = None,
+    **kw: object,
+) -> Instrument:
+    kind = product or default_product(code)
+    return Instrument(
+        code,
+        name,
+        Decimal(pre_close),
+        depth,
+        vol,
+        t0=kind in T0_PRODUCTS,
+        product=kind,
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 UNIVERSE: Final[tuple[Instrument, ...]] = (
@@ -64,6 +90,23 @@ UNIVERSE: Final[tuple[Instrument, ...]] = (
     _i("588000.SH", "科创50ETF", "1.350", 8000, 0.025, open_date=date(2020, 11, 16)),
     _i("159919.SZ", "沪深300ETF", "4.780", 3000, 0.012, open_date=date(2012, 5, 28)),
     _i("511880.SH", "银华日利", "100.520", 500, 0.0005, open_date=date(2013, 4, 18)),
+    # Products with their own rules (ASHARE_RULES §3.2, §5): T+0 cross-border, gold, bond ETFs
+    _i(
+        "510900.SH",
+        "H股ETF",
+        "1.120",
+        6000,
+        0.015,
+        Product.ETF_CROSS_BORDER,
+        open_date=date(2012, 10, 22),
+    ),
+    _i("513100.SH", "纳指ETF", "1.850", 6000, 0.015, open_date=date(2013, 5, 15)),
+    _i("159920.SZ", "恒生ETF", "1.450", 5000, 0.015, open_date=date(2012, 10, 22)),
+    _i("518880.SH", "黄金ETF", "8.950", 3000, 0.01, open_date=date(2013, 7, 29)),
+    _i("159934.SZ", "黄金ETF", "8.850", 2000, 0.01, open_date=date(2013, 12, 16)),
+    _i("511010.SH", "国债ETF", "141.200", 300, 0.001, open_date=date(2013, 3, 25)),
+    # A new listing: lists on the books' first day, no price limit for five trading days
+    _i("001399.SZ", "N新股示例", "25.00", 300, 0.06, lists_on_first_day=True),
 )
 
 BY_CODE: Final = {inst.code: inst for inst in UNIVERSE}
