@@ -99,7 +99,8 @@ def test_no_limit_day_refuses_market_orders_and_takes_any_positive_tick_price() 
     # §3.3 / S13: market orders only for securities that have a price limit that day.
     sec = Security.of("001399.SZ", list_date=TODAY)
     r = check_order(sec, "buy", 100, price_type=xc.MARKET_PEER_PRICE_FIRST, no_limit=True)
-    assert r is not None and r.reason == "no_limit_market"
+    assert r is not None
+    assert r.reason == "no_limit_market"
     assert check_order(sec, "buy", 100, price=D("99.99"), band=None, no_limit=True) is None
 
 
@@ -136,7 +137,7 @@ def test_default_products_from_code_ranges() -> None:
 
 # ---- ST: at most 500,000 shares bought per stock per day (§3.5) ------------------------------
 # "委托买入数量与当日已买入数量及已申报买入但尚未成交、也未撤销的数量之和，不得超过50万股"
-# (SSE/SZSE trading rules as quoted by zts.com.cn, 2022-05-25; SSE risk-warning board rules art. 10).
+# (SSE/SZSE trading rules as quoted by zts.com.cn, 2022-05-25; SSE risk-warning board art. 10).
 @pytest.mark.parametrize(
     ("bought", "qty", "ok"),
     [(0, 500_000, True), (499_900, 100, True), (499_900, 200, False), (500_000, 100, False)],
@@ -146,7 +147,8 @@ def test_st_daily_buy_cap(bought: int, qty: int, ok: bool) -> None:
     r = check_order(st, "buy", qty, price=D("3.12"), st_bought=bought)
     assert (r is None) is ok
     if not ok:
-        assert r is not None and r.reason == "st_cap"
+        assert r is not None
+        assert r.reason == "st_cap"
     # Not ST, or a sell: no cap.
     assert check_order(Security.of("600000.SH"), "buy", qty, price=D("11.80"),
                        st_bought=bought) is None  # fmt: skip

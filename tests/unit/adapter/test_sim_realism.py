@@ -143,7 +143,7 @@ def test_star_etf_limits_are_20_percent(sim: Sim) -> None:
 
 # ---- a new listing in its first five trading days --------------------------------------------
 def test_new_listing_has_no_limits_then_gets_them_on_day_six(sim: Sim) -> None:
-    trader, rec, clock = sim
+    trader, _, clock = sim
     d = trader.market.get_instrument_detail("001399.SZ")
     assert d is not None
     assert d["OpenDate"] == "20261125"  # lists on the books' first day
@@ -155,7 +155,8 @@ def test_new_listing_has_no_limits_then_gets_them_on_day_six(sim: Sim) -> None:
     clock.set(bj(2026, 12, 1, 10, 0))  # trading day 5
     trader.step()
     d = trader.market.get_instrument_detail("001399.SZ")
-    assert d is not None and d["UpStopPrice"] == 0.0
+    assert d is not None
+    assert d["UpStopPrice"] == 0.0
     clock.set(bj(2026, 12, 2, 10, 0))  # trading day 6: ±10% of the previous close
     trader.step()
     d = trader.market.get_instrument_detail("001399.SZ")
@@ -243,4 +244,5 @@ def test_a_step_visits_only_orders_that_cross(sim: Sim, monkeypatch: pytest.Monk
     trader.market.set_price("000001.SZ", D(repr(bid)) - D("0.30"))
     trader.step()
     filled = [oid for oid in resting if _order(trader, oid).traded_volume]
-    assert filled == resting[: len(filled)] and filled
+    assert filled
+    assert filled == resting[: len(filled)]
