@@ -44,6 +44,44 @@ def test_instrument_of_star_board(client: TestClient, h: Headers) -> None:
     assert float(i["limit_up"]) == pytest.approx(float(i["pre_close"]) * 1.2, abs=0.01)
 
 
+@pytest.mark.parametrize(
+    ("code", "product", "t0", "listed"),
+    [
+        ("600519.SH", "stock", False, "2001-08-27"),
+        ("510300.SH", "etf", False, "2012-05-28"),
+        ("588000.SH", "etf_star", False, "2020-11-16"),
+        ("510900.SH", "etf_cross_border", True, "2012-10-22"),
+        ("159920.SZ", "etf_cross_border", True, "2012-10-22"),
+        ("518880.SH", "etf_gold", True, "2013-07-29"),
+        ("511010.SH", "etf_bond", True, "2013-03-25"),
+        ("511880.SH", "etf_money", True, "2013-04-18"),
+    ],
+)
+def test_instrument_carries_product_and_listing_date(
+    client: TestClient, h: Headers, code: str, product: str, t0: bool, listed: str
+) -> None:
+    i = client.get(f"/api/v1/market/instruments/{code}", headers=h).json()
+    assert (i["product"], i["t0"], i["list_date"]) == (product, t0, listed)
+    assert i["limit_up"] is not None
+
+
+def test_star_etf_limit_is_20_percent(client: TestClient, h: Headers) -> None:
+    i = client.get("/api/v1/market/instruments/588000.SH", headers=h).json()
+    assert (i["limit_down"], i["limit_up"]) == ("1.08", "1.62")
+
+
+def test_new_listing_in_its_first_days_has_no_limits(client: TestClient, h: Headers) -> None:
+    i = client.get("/api/v1/market/instruments/001399.SZ", headers=h).json()
+    assert i["list_date"] == "2026-11-25"  # the books' first day
+    assert (i["limit_up"], i["limit_down"]) == (None, None)
+    q = client.get("/api/v1/market/quote/001399.SZ", headers=h).json()
+    assert (q["limit_up"], q["limit_down"]) == (None, None)
+
+
+def test_st_stock_is_marked(client: TestClient, h: Headers) -> None:
+    assert client.get("/api/v1/market/instruments/600200.SH", headers=h).json()["is_st"] is True
+
+
 @pytest.mark.parametrize("period", ["1d", "1m"])
 def test_bars_oldest_first(client: TestClient, h: Headers, period: str) -> None:
     r = client.get(f"/api/v1/market/bars/000001.SZ?period={period}&count=5", headers=h)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +13,8 @@ from fastapi.testclient import TestClient
 from trading_kit import ORDERS, Headers, manual_app, marketable, order_of, passive, step
 
 from backend.app.core.config import Settings
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME
+from xtquant_adapter.ashare.calendar import SHANGHAI
 
 
 @pytest.fixture
@@ -38,6 +42,32 @@ def test_status_reports_mode_connection_and_session(client: TestClient, h: Heade
     assert s["account_id"] == "SIM000001"
     assert s["session"] == "continuous"
     assert s["server_time"].startswith("2026-11-25T10:00")
+
+
+def test_status_says_when_the_simulator_ignores_the_exchange_clock(
+    client: TestClient, h: Headers
+) -> None:
+    # SIM_ENFORCE_TRADING_HOURS=false (the default): "continuous" at any hour, and it says so.
+    s = client.get("/api/v1/trading/status", headers=h).json()
+    assert s["sessions_enforced"] is False
+    assert "SIM_ENFORCE_TRADING_HOURS" in s["sessions_note"]
+
+
+def test_status_with_sessions_enforced_reports_the_real_session(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    # 21:27, the audit's example: with sessions enforced the market is closed and says so.
+    evening = datetime(2026, 11, 25, 21, 27, tzinfo=SHANGHAI)
+    enforced = settings_factory(sim_enforce_trading_hours=True, data_dir=tmp_path / "evening")
+    with TestClient(manual_app(enforced, when=evening)) as c:
+        token = c.post(
+            "/api/v1/auth/token",
+            data={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD},
+        ).json()["access_token"]
+        s = c.get("/api/v1/trading/status", headers={"Authorization": f"Bearer {token}"}).json()
+    assert s["sessions_enforced"] is True
+    assert s["session"] == "closed"
+    assert s["sessions_note"]
 
 
 def test_status_needs_a_token(client: TestClient) -> None:

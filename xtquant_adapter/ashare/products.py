@@ -9,11 +9,12 @@ has ±20%). Where the instrument list does not say, `default_product` guesses fr
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from xtquant_adapter.ashare.calendar import DEFAULT_CALENDAR, CalendarNotAvailable
 from xtquant_adapter.ashare.codes import Board, board_of
@@ -140,3 +141,29 @@ def has_no_limit(security: Security, on: date) -> bool:
 def etf_limit_pct(product: Product) -> Decimal:
     """ETFs: ±10%, ±20% when the index holds only STAR (20%-limit) stocks (SSE 2020-08-21)."""
     return Decimal("0.20") if product is Product.ETF_STAR else Decimal("0.10")
+
+
+def security_from_detail(code: str, detail: Mapping[str, Any]) -> Security:
+    """The rule facts of `code` from an xtquant instrument detail (`get_instrument_detail`).
+
+    `OpenDate` (YYYYMMDD) is the listing date; `ProductID` names our product kind when it is
+    one (the simulator sets it; MiniQMT's own values fall back to the code's default); an
+    `InstrumentName` with ST / *ST marks a risk-warning stock.
+    """
+    raw = str(detail.get("ProductID") or "")
+    product = Product(raw) if raw in _PRODUCT_VALUES else default_product(code)
+    name = str(detail.get("InstrumentName") or "").upper()
+    return Security(code, product, "ST" in name, _yyyymmdd(detail.get("OpenDate")))
+
+
+_PRODUCT_VALUES: Final = frozenset(p.value for p in Product)
+
+
+def _yyyymmdd(raw: object) -> date | None:
+    text = str(raw or "")
+    if len(text) != 8 or not text.isdigit() or int(text[:4]) < 1990:
+        return None  # "0", "" and 19700101-style placeholders: unknown (the SSE opened 1990)
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None

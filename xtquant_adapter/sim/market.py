@@ -253,7 +253,7 @@ class Market:
             "ExchangeID": exchange_of(code),
             "InstrumentID": code.split(".")[0],
             "InstrumentName": q.inst.name,
-            "ProductID": "",
+            "ProductID": q.inst.product.value,
             "ProductName": "",
             "ProductType": "",
             "ExchangeCode": exchange_of(code),

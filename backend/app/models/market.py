@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -49,8 +49,12 @@ class Instrument(BaseModel):
     lot_size: int
     price_tick: Decimal
     pre_close: Decimal
-    limit_up: Decimal | None
+    limit_up: Decimal | None  # null on days without a price limit (a new listing's first days)
     limit_down: Decimal | None
+    product: str = "stock"  # stock, etf, etf_star, etf_cross_border, etf_gold, etf_bond, ...
+    list_date: date | None = None
+    t0: bool = False  # units bought today may be sold today
+    is_st: bool = False
 
 
 class Bar(BaseModel):

@@ -45,3 +45,7 @@ class TradingStatus(BaseModel):
     session: MarketSession
     server_time: datetime
     detail: str = ""
+    # False in the simulator with SIM_ENFORCE_TRADING_HOURS=false: `session` is then always
+    # "continuous" whatever the clock says (no auctions, lunch break or holidays).
+    sessions_enforced: bool = True
+    sessions_note: str = ""

@@ -17,6 +17,7 @@ from backend.app.services.orders.validation import OrderValidator, normalize
 from xtquant_adapter.ashare import rules
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.codes import board_of, exchange_of
+from xtquant_adapter.ashare.products import is_t0, security_from_detail
 
 
 def _d(v: Any, places: str = "0.001") -> Decimal:
@@ -86,12 +87,14 @@ class MarketService:
         """
         code, d = await self._detail(stock_code)
         lot = rules.lot_rule(code)
+        sec = security_from_detail(code, d)
         return Instrument(
             stock_code=code, stock_name=str(d.get("InstrumentName") or ""),
             exchange=exchange_of(code), board=board_of(code).value, lot_size=lot.min_qty,
             price_tick=_d(d.get("PriceTick") or rules.price_tick(code)),
             pre_close=_d(d.get("PreClose")), limit_up=_opt(d.get("UpStopPrice")),
-            limit_down=_opt(d.get("DownStopPrice")),
+            limit_down=_opt(d.get("DownStopPrice")), product=sec.product.value,
+            list_date=sec.list_date, t0=is_t0(sec), is_st=sec.is_st,
         )  # fmt: skip
 
     async def bars(self, *, stock_code: str, period: str, count: int) -> Bars:

@@ -83,6 +83,17 @@ def _cursor(cursor: str | None) -> int | None:
     return int(cursor)
 
 
+SESSIONS_ENFORCED = (
+    "按交易所时段和交易日历接单、撮合（集合竞价、午休、节假日） / exchange sessions, auctions, "
+    "lunch break and holidays apply"
+)
+SESSIONS_IGNORED = (
+    "模拟器未启用交易时段（SIM_ENFORCE_TRADING_HOURS=false）：任何时刻都按连续竞价处理，"
+    "没有集合竞价、午休和节假日 / the simulator ignores the exchange clock: always continuous "
+    "trading, no auctions, lunch break or holidays (set SIM_ENFORCE_TRADING_HOURS=true)"
+)
+
+
 class TradingQueries:
     _settings: Settings
     _db: Database
@@ -196,10 +207,15 @@ class TradingQueries:
         return account_info(self._account, asset, (await self.get_positions()).items)
 
     def get_status(self) -> TradingStatus:
-        """Mode, connection, kill switch, account and market session."""
+        """Mode, connection, kill switch, account and market session, and whether that session
+        follows the exchange's clock (the simulator may run around the clock)."""
+        s = self._settings
+        enforced = not s.is_simulated or s.sim_enforce_trading_hours
         return TradingStatus(
-            mode=self._settings.qmt_mode, connected=self._qmt.is_connected(),
+            mode=s.qmt_mode, connected=self._qmt.is_connected(),
             trading_enabled=self._risk.trading_enabled, account_id=self._account,
             account_type="STOCK", session=MarketSession(self._validator.session().value),
             server_time=self._qmt.now(), detail=self._qmt.last_error,
+            sessions_enforced=enforced,
+            sessions_note=SESSIONS_ENFORCED if enforced else SESSIONS_IGNORED,
         )  # fmt: skip
