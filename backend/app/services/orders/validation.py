@@ -13,6 +13,7 @@ from typing import Any
 
 from backend.app.core.errors import (
     BrokerUnavailable,
+    DomainError,
     InsufficientFunds,
     InsufficientPosition,
     InvalidPrice,
@@ -31,6 +32,8 @@ from xtquant_adapter.ashare.calendar import CalendarNotAvailable, Session, sessi
 from xtquant_adapter.ashare.codes import InvalidStockCode as AdapterInvalidCode
 from xtquant_adapter.ashare.codes import board_of, is_tradable_board, normalize_code
 from xtquant_adapter.ashare.fees import FeeSchedule, buy_freeze
+from xtquant_adapter.ashare.orders import Refusal, check_order
+from xtquant_adapter.ashare.products import has_no_limit, security_from_detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,22 @@ def normalize(stock_code: str) -> str:
     return code
 
 
+def _error(refusal: Refusal, band: tuple[Decimal, Decimal] | None) -> DomainError:
+    """The API error for a refusal of the shared A-share rules (`ashare.orders`)."""
+    r = refusal.reason
+    if r == "price":
+        down, up = band if band is not None else (None, None)
+        return PriceOutOfLimit(
+            f"价格超出涨跌停 [{down}, {up}] / price outside [{down}, {up}]",
+            limit_up=str(up), limit_down=str(down),
+        )  # fmt: skip
+    if r in ("quantity", "st_cap"):
+        return InvalidQuantity(refusal.text)
+    if r == "position":
+        return InsufficientPosition(refusal.text)
+    return InvalidPrice(refusal.text)  # tick, protect, price_type, no_limit_market
+
+
 class OrderValidator:
     def __init__(self, *, qmt: QMTService, fees: FeeSchedule, enforce_hours: bool) -> None:
         self._qmt = qmt
@@ -145,24 +164,21 @@ class OrderValidator:
             raise BrokerUnavailable("MiniQMT 未连接 / MiniQMT is not connected")
         detail = await self.instrument(code)
         market = req.order_type is OrderType.MARKET
-        if reason := rules.check_quantity(code, req.side.value, req.quantity, market=market):
-            raise InvalidQuantity(reason)
         up, down = _d(detail.get("UpStopPrice")), _d(detail.get("DownStopPrice"))
         price = req.price
-        if price is not None:
-            tick = _d(detail.get("PriceTick")) or rules.price_tick(code)
-            if price <= 0:
-                raise InvalidPrice("价格必须为正 / price must be positive")
-            if price % tick != 0:
-                raise InvalidPrice(f"价格须为 {tick} 的整数倍 / price must be a multiple of {tick}")
-            if (up is not None and price > up) or (down is not None and price < down):
-                raise PriceOutOfLimit(
-                    f"价格 {price} 超出涨跌停 [{down}, {up}] / price outside [{down}, {up}]",
-                    limit_up=str(up), limit_down=str(down),
-                )  # fmt: skip
-        if market and price is None and xm.needs_protective_price(code):
-            raise InvalidPrice("科创板/北交所市价单须填写保护价 price / STAR/BSE market orders "
-                               "need a protective price")  # fmt: skip
+        band = (down, up) if up is not None and down is not None else None
+        sec = security_from_detail(code, detail)
+        refusal = check_order(
+            sec, req.side.value, req.quantity,
+            price_type=xm.price_type_for(code, req.order_type), price=price, band=band,
+            no_limit=band is None and has_no_limit(sec, self._qmt.now().date()),
+            tick=_d(detail.get("PriceTick")),
+        )  # fmt: skip
+        if refusal is not None:
+            raise _error(refusal, band)
+        if market and price is not None and band is not None and not band[0] <= price <= band[1]:
+            # Our contract: a market order's price is also the price its cash is frozen at.
+            raise _error(Refusal("price", ""), band)
         self._check_session(market)
         freeze = price if price is not None else (up or Decimal(0))
         return CheckedOrder(
