@@ -6,12 +6,16 @@ against bar *t*'s close *P* — never against a later bar.
 * latest-price (5) orders fill entirely at *P*; fixed-price (11) orders fill at *P* when
   marketable (buy limit >= P, sell limit <= P), otherwise they are cancelled at the close
   (no resting orders, no partial fills, no volume cap);
-* refused like the exchange/counter would: lots (100, STAR >= 200 step 1, odd-lot sells only
-  as the whole remainder), tick multiples, limit prices outside the day's band from the
-  previous close, buys when P is at limit-up, sells when P is at limit-down, sells beyond the
-  T+1 sellable quantity, buys whose value plus fees exceed the cash;
+* refused like the exchange/counter would, by the same rules as the simulator's counter and
+  the API's validation (`ashare.orders.check_order`): lots (100, STAR >= 200 step 1, odd-lot
+  sells only as the whole remainder), tick multiples, limit prices outside the day's band from
+  the previous close (by product: STAR-index ETFs ±20%; none on a new listing's first days),
+  sells beyond the sellable quantity (T+1, T+0 for cross-border/gold/bond/money ETFs), ST
+  buys beyond 500,000 shares a day; then buys when P is at limit-up, sells when P is at
+  limit-down, buys whose value plus fees exceed the cash;
 * fees from `ashare.fees` (commission with its per-order minimum, stamp duty on sells,
-  transfer fee) are taken from cash at the fill; money is `Decimal`, rounded to the fen.
+  transfer fee, each dated) are taken from cash at the fill, and the fill is booked by
+  `ashare.orders.book_fill` (the simulator's rounding); money is `Decimal`, to the fen.
 """
 
 from __future__ import annotations
@@ -34,13 +38,9 @@ from backend.app.services.strategies.records import (
 )
 from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.ashare.fees import FeeSchedule, fen, order_fees
-from xtquant_adapter.ashare.rules import (
-    check_quantity,
-    is_t0,
-    is_tick_multiple,
-    limit_prices,
-    round_to_tick,
-)
+from xtquant_adapter.ashare.orders import Refusal, book_fill, check_order, price_band
+from xtquant_adapter.ashare.products import Security, has_no_limit, is_t0
+from xtquant_adapter.ashare.rules import round_to_tick
 
 
 class PriceSource(Protocol):
@@ -52,6 +52,7 @@ class PriceSource(Protocol):
     def prev_close(self, code: str) -> float | None: ...
     def instrument_name(self, code: str) -> str: ...
     def is_st(self, code: str) -> bool: ...
+    def security(self, code: str) -> Security: ...
 
 
 @dataclass(slots=True)
@@ -71,6 +72,19 @@ class Ledger:
     trades: list[dict[str, Any]] = field(default_factory=list)
     round_trips: list[dict[str, Any]] = field(default_factory=list)
     fees: Decimal = Decimal(0)
+
+
+def _refusal_text(
+    refusal: Refusal, intent: OrderIntent, band: tuple[Decimal, Decimal] | None
+) -> str:
+    """The backtest's wording of a refusal of the shared rules."""
+    if refusal.reason == "tick":
+        return f"价格 {intent.price} 不是最小变动价位的整数倍 / bad tick"
+    if refusal.reason == "price" and band is not None:
+        return f"价格超出涨跌停 {band[0]}~{band[1]} / outside the limit band"
+    if refusal.reason == "position":
+        return "证券可用数量不足 / insufficient sellable position"
+    return refusal.text
 
 
 class _Rejected(Exception):
@@ -102,6 +116,7 @@ class BacktestAccount:
         self._orders: list[OrderRecord] = []
         self._deals: list[DealRecord] = []
         self._day: date | None = None
+        self._bought_today: dict[str, int] = {}  # ST daily cap: shares bought per code today
 
     # --- the bar clock --------------------------------------------------------------------
 
@@ -110,6 +125,7 @@ class BacktestAccount:
         if day == self._day:
             return
         self._day = day
+        self._bought_today.clear()
         for pos in self._positions.values():
             pos.can_use = pos.volume
             pos.yesterday = pos.volume
@@ -239,21 +255,18 @@ class BacktestAccount:
             )
         price = round_to_tick(code, Decimal(str(close)))
         pos = self._positions.get(code, _Position())
-        sellable = pos.can_use if intent.side == "sell" else None
-        why = check_quantity(code, intent.side, intent.quantity, sellable)
-        if why:
-            raise _Rejected(xc.ORDER_JUNK, why)
-        band = self._band(code)
-        if intent.price_type == xc.FIX_PRICE:
-            limit = Decimal(str(intent.price))
-            if limit <= 0 or not is_tick_multiple(code, limit):
-                raise _Rejected(
-                    xc.ORDER_JUNK, f"价格 {intent.price} 不是最小变动价位的整数倍 / bad tick"
-                )
-            if band and not band[0] <= limit <= band[1]:
-                raise _Rejected(
-                    xc.ORDER_JUNK, f"价格超出涨跌停 {band[0]}~{band[1]} / outside the limit band"
-                )
+        sec = self.market.security(code)
+        band = self._band(sec)
+        no_limit = self._day is not None and has_no_limit(sec, self._day)
+        limit = Decimal(str(intent.price)) if intent.price_type == xc.FIX_PRICE else None
+        refusal = check_order(
+            sec, intent.side, intent.quantity, price_type=intent.price_type, price=limit,
+            band=band, no_limit=no_limit,
+            sellable=pos.can_use if intent.side == "sell" else None,
+            st_bought=self._bought_today.get(code, 0),
+        )  # fmt: skip
+        if refusal is not None:
+            raise _Rejected(xc.ORDER_JUNK, _refusal_text(refusal, intent, band))
         if band and intent.side == "buy" and price >= band[1]:
             raise _Rejected(xc.ORDER_CANCELED, "收盘涨停，买单无法成交 / sealed at limit-up")
         if band and intent.side == "sell" and price <= band[0]:
@@ -268,11 +281,11 @@ class BacktestAccount:
                 )
         return price
 
-    def _band(self, code: str) -> tuple[Decimal, Decimal] | None:
-        prev = self.market.prev_close(code)
+    def _band(self, sec: Security) -> tuple[Decimal, Decimal] | None:
+        prev = self.market.prev_close(sec.code)
         if prev is None or self._day is None:
             return None  # the first day of the data has no previous close: no band known
-        return limit_prices(code, Decimal(str(prev)), is_st=self.market.is_st(code), on=self._day)
+        return price_band(sec, Decimal(str(prev)), self._day)
 
     def _fill(self, intent: OrderIntent, order: OrderRecord, price: Decimal) -> None:
         code, qty = intent.code, intent.quantity
@@ -280,23 +293,20 @@ class BacktestAccount:
         day = self._day or local_dt(self.market.now()).date()
         fees = order_fees(self.fees, code, intent.side, value, on=day)
         pos = self._positions.setdefault(code, _Position())
+        if intent.side == "buy" and value + fees.total > self.cash:
+            raise _Rejected(xc.ORDER_JUNK, "可用资金不足 / insufficient funds")
+        if intent.side == "buy" and pos.volume == 0:
+            pos.trip_flow, pos.trip_opened = Decimal(0), self.market.now()
+        booked = book_fill(intent.side, qty, price, fees.total, volume=pos.volume, cost=pos.cost,
+                           t0=is_t0(self.market.security(code)))  # fmt: skip
+        self.cash += booked.cash
+        pos.trip_flow += booked.cash
+        pos.volume, pos.cost = booked.volume, booked.cost
         if intent.side == "buy":
-            if value + fees.total > self.cash:
-                raise _Rejected(xc.ORDER_JUNK, "可用资金不足 / insufficient funds")
-            self.cash -= value + fees.total
-            if pos.volume == 0:
-                pos.trip_flow, pos.trip_opened = Decimal(0), self.market.now()
-            pos.volume += qty
-            pos.cost += value + fees.total
-            pos.trip_flow -= value + fees.total
-            if is_t0(code):
-                pos.can_use += qty
+            pos.can_use += booked.sellable_now
+            self._bought_today[code] = self._bought_today.get(code, 0) + qty
         else:
-            self.cash += value - fees.total
-            pos.cost -= pos.cost * qty / pos.volume
-            pos.volume -= qty
             pos.can_use -= qty
-            pos.trip_flow += value - fees.total
         self.ledger.fees += fees.total
         self._record_fill(intent, order, price, value, fees.total)
         self.ledger.trades[-1].update(
@@ -305,7 +315,6 @@ class BacktestAccount:
             transfer_fee=float(fees.transfer_fee),
         )
         if intent.side == "sell" and pos.volume == 0:
-            pos.cost = Decimal(0)
             self.ledger.round_trips.append(
                 {
                     "code": code,

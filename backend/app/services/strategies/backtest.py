@@ -37,6 +37,7 @@ from backend.app.services.strategies.sources import (
 )
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.fees import FeeSchedule
+from xtquant_adapter.ashare.products import Security
 from xtquant_adapter.sim.universe import BY_CODE
 
 Progress = Callable[[int, int], None]
@@ -134,6 +135,15 @@ class BacktestMarket:
     def is_st(self, code: str) -> bool:
         inst = BY_CODE.get(code)
         return bool(inst and inst.is_st)
+
+    def security(self, code: str) -> Security:
+        """Product, ST flag and listing date of `code` (the simulator's universe knows them;
+        other codes get the defaults of their code range)."""
+        inst = BY_CODE.get(code)
+        if inst is None:
+            return Security.of(code)
+        listed = None if inst.lists_on_first_day else inst.open_date
+        return Security(code, inst.product, inst.is_st, listed)
 
 
 def load_bars(spec: BacktestSpec) -> tuple[Bars, int]:
