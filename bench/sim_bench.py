@@ -7,6 +7,10 @@ to SQLite and delivered every callback (7 per order: async response, reported, a
 freeze, trade, filled, position, asset). `orders/s` is wall clock; `cpu s` is the process's CPU
 time over the same span (the push thread included), which varies less on a busy machine. With
 `--repeat` each run uses fresh books and the best run is reported as well.
+
+`--resting N` first parks N buy orders 1-20 ticks under the fifth bid (they rest all run long,
+as in the issue-15 report of 22,000 resting buys) and also times idle market steps (no new
+orders): with a price-indexed book both should match an empty book's figures.
 """
 
 from __future__ import annotations
@@ -40,7 +44,28 @@ class Counter:
     on_account_status = on_disconnected = on_cancel_order_stock_async_response = _count
 
 
-def run(orders: int, batch: int) -> dict[str, float]:
+def rest(trader: SimulatedXtQuantTrader, acct: StockAccount, n: int) -> None:
+    """`n` buy orders under the market that stay unfilled, spread over the codes."""
+    for i in range(n):
+        code = CODES[i % len(CODES)]
+        tick = Decimal("0.001") if code.startswith("51") else Decimal("0.01")
+        bid = Decimal(repr(trader.market.get_full_tick([code])[code]["bidPrice"][4]))
+        price = bid * Decimal("0.97") - tick * (i % 20)
+        price = (price / tick).to_integral_value() * tick
+        trader.order_stock_async(acct, code, xc.STOCK_BUY, 100, xc.FIX_PRICE, float(price))
+    trader.flush(timeout=600)
+
+
+def idle_steps(trader: SimulatedXtQuantTrader, n: int = 300) -> float:
+    """Milliseconds of CPU per market step with nothing new to match."""
+    cpu = time.process_time()
+    for _ in range(n):
+        trader.step()
+    trader.flush(timeout=600)
+    return (time.process_time() - cpu) / n * 1000
+
+
+def run(orders: int, batch: int, resting: int = 0) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         clock = ManualClock(datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI))
         cfg = SimConfig(seed=1, initial_cash=Decimal("10000000000"))
@@ -50,6 +75,8 @@ def run(orders: int, batch: int) -> dict[str, float]:
         trader.start()
         trader.connect()
         acct = StockAccount(cfg.account_id)
+        rest(trader, acct, resting)
+        idle_ms = idle_steps(trader)
         asks = {c: trader.market.get_full_tick([c])[c]["askPrice"][4] for c in CODES}
         start, cpu = time.perf_counter(), time.process_time()
         placed = 0
@@ -63,6 +90,7 @@ def run(orders: int, batch: int) -> dict[str, float]:
         elapsed = time.perf_counter() - start
         cpu = time.process_time() - cpu
         trades = len(trader.query_stock_trades(acct))
+        still = len(trader.query_stock_orders(acct, cancelable_only=True))
         trader.close()
     return {
         "orders": placed,
@@ -71,6 +99,8 @@ def run(orders: int, batch: int) -> dict[str, float]:
         "seconds": elapsed,
         "cpu_seconds": cpu,
         "orders_per_s": placed / elapsed,
+        "resting": still,
+        "idle_step_ms": idle_ms,
     }
 
 
@@ -79,18 +109,20 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=50_000)
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--resting", type=int, default=0, help="orders resting under the market")
     args = ap.parse_args()
     print(
         f"{'orders':>10} {'trades':>10} {'callbacks':>10} {'seconds':>9} {'cpu s':>7} "
-        f"{'orders/s':>10}"
+        f"{'orders/s':>10} {'resting':>8} {'idle step ms':>12}"
     )
     runs = []
     for _ in range(max(1, args.repeat)):
-        r = run(args.orders, args.batch)
+        r = run(args.orders, args.batch, args.resting)
         runs.append(r)
         print(
             f"{r['orders']:>10} {r['trades']:>10} {r['callbacks']:>10} {r['seconds']:>9.2f} "
-            f"{r['cpu_seconds']:>7.2f} {r['orders_per_s']:>10.0f}"
+            f"{r['cpu_seconds']:>7.2f} {r['orders_per_s']:>10.0f} {r['resting']:>8} "
+            f"{r['idle_step_ms']:>12.3f}"
         )
     if len(runs) > 1:
         best = max(runs, key=lambda r: r["orders_per_s"])

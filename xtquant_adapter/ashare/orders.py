@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.ashare import rules
@@ -165,8 +165,7 @@ def fen(amount: Decimal) -> Decimal:
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True, slots=True)
-class Booking:
+class Booking(NamedTuple):
     """One fill's effect on a holding and on cash.
 
     `cash` is signed (a buy pays value + fees, a sell receives value - fees); `sellable_now`

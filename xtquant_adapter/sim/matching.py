@@ -146,10 +146,12 @@ def match(ex: Exchange, when_ms: int) -> None:
     """
     ex.unpark()
     step = ex.market.step_no
-    touch = {
-        c: (q.asks[0][0] if q.asks else None, q.bids[0][0] if q.bids else None)
-        for c, q in ex.market.quotes.items()
-    }
+    quotes = ex.market.quotes
+
+    def touch(code: str) -> tuple[Decimal | None, Decimal | None]:
+        q = quotes[code]
+        return q.asks[0][0] if q.asks else None, q.bids[0][0] if q.bids else None
+
     working = ex.books.working
     for oid in sorted([*ex.rest.crossing(touch), *ex.rest.market]):
         o = working.get(oid)

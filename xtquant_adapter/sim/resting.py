@@ -13,7 +13,7 @@ Entries are removed when the order stops working; the exchange calls `discard` f
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Final
 
@@ -84,16 +84,16 @@ class RestingOrders:
         for o in working:
             self.add(o)
 
-    def crossing(self, touch: dict[str, tuple[Decimal | None, Decimal | None]]) -> list[int]:
-        """Ids of book orders that cross the touch: code -> (best ask, best bid)."""
+    def crossing(self, touch: Callable[[str], tuple[Decimal | None, Decimal | None]]) -> list[int]:
+        """Ids of book orders that cross the touch; `touch(code)` is (best ask, best bid)."""
         out: list[int] = []
         for code, lst in self.book.buys.items():
-            ask = touch[code][0] if code in touch else None
-            if lst and ask is not None:
+            ask = touch(code)[0] if lst else None
+            if ask is not None:
                 out += [oid for _, oid in lst[bisect_left(lst, (ask, _BEFORE_ALL)) :]]
         for code, lst in self.book.sells.items():
-            bid = touch[code][1] if code in touch else None
-            if lst and bid is not None:
+            bid = touch(code)[1] if lst else None
+            if bid is not None:
                 out += [oid for _, oid in lst[: bisect_right(lst, (bid, _AFTER_ALL))]]
         return out
 
