@@ -29,26 +29,10 @@ from xtquant_adapter.sim.books import (
     position_record,
 )
 from xtquant_adapter.sim.market import Market, Quote
+from xtquant_adapter.sim.rejections import EXCHANGE_LEVEL, REJECT, Rejected, reject_text
 from xtquant_adapter.sim.resting import RestingOrders
 from xtquant_adapter.xttype import XtCancelError, XtOrderError
 
-# [COUNTER][code][text] rejections (ASHARE_RULES §8); the two [V] codes are MiniQMT's own.
-REJECT: dict[str, tuple[int, str]] = {
-    "funds": (260200, "可用资金不足"),
-    "position": (251005, "证券可用数量不足"),
-    "code": (251001, "证券代码不存在"),
-    "side": (251002, "委托类别不支持"),
-    "quantity": (251010, "委托数量不合法"),
-    "price": (251020, "委托价格超出涨跌停范围"),
-    "tick": (251021, "委托价格不是最小价位的整数倍"),
-    "cage": (251022, "委托价格超出有效申报价格范围"),
-    "time": (251030, "非交易时间"),
-    "price_type": (251040, "报价方式不支持"),
-    "protect": (251041, "市价委托须填写保护限价"),
-    "no_limit_market": (251042, "无价格涨跌幅限制的证券不接受市价委托"),
-    "st_cap": (251011, "风险警示股票当日累计买入数量超限"),
-}
-_EXCHANGE_LEVEL = frozenset({"price", "tick", "cage"})  # pass the counter: 50, then 57
 HELD = frozenset({Session.PRE_OPEN, Session.LUNCH_BREAK})
 MARKET_IMMEDIATE = frozenset({42, 43, 46, 47, 48})  # executed against the next snapshot
 
@@ -65,17 +49,6 @@ _cage_verdict = functools.lru_cache(maxsize=8192)(orders.cage_verdict)
 def _decimal_price(price: float) -> Decimal:
     """The caller's float price as the Decimal it was typed as (11.8 -> Decimal('11.8'))."""
     return Decimal(repr(float(price)))
-
-
-class Rejected(Exception):
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(reason)
-        self.reason, self.detail = reason, detail
-
-
-def reject_text(reason: str, detail: str = "") -> str:
-    code, text = REJECT[reason]
-    return f"[COUNTER][{code}][{text}]" + (f"[{detail}]" if detail else "")
 
 
 @dataclass(slots=True)
@@ -340,7 +313,7 @@ class Exchange:
 
     def _junk(self, o: Order, r: Rejected) -> None:
         msg = reject_text(r.reason, r.detail)
-        if r.reason in _EXCHANGE_LEVEL:
+        if r.reason in EXCHANGE_LEVEL:
             self._unfreeze_rest(o)
             o.status = xc.ORDER_REPORTED
             self.push_order(o)
