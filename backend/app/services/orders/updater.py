@@ -28,12 +28,11 @@ from backend.app.services.orders.moves import (
     Reject,
     _Barrier,
     order_read_dict,
-    trade_read_dict,
 )
 
 __all__ = [
     "Command", "Effects", "Expire", "Item", "MarkCancel", "OrderUpdater", "Reject",
-    "order_read_dict", "trade_read_dict",
+    "order_read_dict",
 ]  # fmt: skip
 
 _MAX_BATCH = 512
