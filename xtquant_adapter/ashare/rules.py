@@ -205,11 +205,6 @@ def cage_bounds(code: str, *, buy_ref: Decimal, sell_ref: Decimal) -> tuple[Deci
     return low, high
 
 
-def cage_rejects(code: str) -> bool:
-    """SH main board and STAR reject out-of-cage orders; SZ parks them until in range (§3.4)."""
-    return board_of(code) in (Board.SH_MAIN, Board.STAR)
-
-
 def is_t0(code: str) -> bool:
     """Products that may be re-sold on the day bought (§5), judged from the code alone:
     CBs, SH bond/money (511), cross-border (513), gold (518) ETFs and the SZ ones xtquant
