@@ -135,6 +135,17 @@ def has_no_limit(security: Security, on: date) -> bool:
         return False
     if board in (Board.SH_MAIN, Board.SZ_MAIN) and security.list_date < REGISTRATION_MAIN_BOARD:
         return False
+    if not 0 <= (on - security.list_date).days <= 40:
+        return False  # not listed yet, or long past any no-limit days
+    # Trading days never outnumber weekdays: within `days` weekdays the answer needs no
+    # calendar (loading exchange_calendars costs seconds; the simulator asks at every start).
+    weekdays = sum(
+        1
+        for k in range((on - security.list_date).days + 1)
+        if date.fromordinal(security.list_date.toordinal() + k).weekday() < 5
+    )
+    if weekdays <= days:
+        return True
     return 1 <= trading_day_number(security.list_date, on) <= days
 
 
