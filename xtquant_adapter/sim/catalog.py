@@ -118,6 +118,11 @@ SECTORS: Final[dict[str, tuple[str, ...]]] = {
 SECTOR_OF_INDEX: Final = {"000016.SH": "上证50", "000300.SH": "沪深300", "000905.SH": "中证500"}
 
 
+def sector_of_index(name: str) -> str:
+    """The sector name of an index code (000300.SH -> 沪深300); other names unchanged."""
+    return SECTOR_OF_INDEX.get(name, name)
+
+
 def sector_members(name: str) -> tuple[str, ...] | None:
     """The snapshot's members of sector `name` or of index code `name`; None if unknown."""
     return SECTORS.get(SECTOR_OF_INDEX.get(name, name))
@@ -146,4 +151,5 @@ __all__ = [
     "instrument",
     "known",
     "sector_members",
+    "sector_of_index",
 ]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
 
-class QmtArray(np.ndarray):  # type: ignore[type-arg]
+class QmtArray(np.ndarray):
     """An ndarray whose one-element instances convert to float/int (numpy 1 behaviour)."""
 
     def _scalar(self) -> Any:
