@@ -122,16 +122,13 @@ def fast_constructor(cls: type[_R]) -> Callable[..., _R]:
     names = [f.name for f in fields]
     slots = [cls.__dict__.get(n) for n in names]
     if not all(type(s).__name__ == "member_descriptor" for s in slots) or any(
-        f.default_factory is not dataclasses.MISSING for f in fields
-    ):
+            f.default_factory is not dataclasses.MISSING for f in fields):
         return cls
     ns: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    params = ", ".join(
-        f"a{i}" if f.default is dataclasses.MISSING else f"a{i}=_d{i}" for i, f in enumerate(fields)
-    )
-    ns.update(
-        {f"_d{i}": f.default for i, f in enumerate(fields) if f.default is not dataclasses.MISSING}
-    )
+    params = ", ".join(f"a{i}" if f.default is dataclasses.MISSING else f"a{i}=_d{i}"
+                       for i, f in enumerate(fields))
+    ns.update({f"_d{i}": f.default for i, f in enumerate(fields)
+               if f.default is not dataclasses.MISSING})
     body = "".join(f"    _s{i}(o, a{i})\n" for i in range(len(names)))
     for i, slot in enumerate(slots):
         ns[f"_s{i}"] = slot.__set__  # type: ignore[union-attr]
@@ -154,50 +151,18 @@ def order_record(b: Books, o: Order) -> XtOrder:
     avg = float(o.traded_value) / traded if traded else 0.0
     offset = xc.OFFSET_FLAG_OPEN if o.side == "buy" else xc.OFFSET_FLAG_CLOSE
     return _order(
-        _SA,
-        b.account_id,
-        o.code,
-        o.order_id,
-        f"{o.order_id:08d}",
-        o.order_time,
-        o.order_type,
-        o.volume,
-        o.price_type,
-        float(o.price),
-        traded,
-        avg,
-        o.status,
-        o.status_msg,
-        o.strategy_name,
-        o.remark,
-        _LONG,
-        offset,
-        "",
-        o.name,
+        _SA, b.account_id, o.code, o.order_id, f"{o.order_id:08d}", o.order_time, o.order_type,
+        o.volume, o.price_type, float(o.price), traded, avg, o.status, o.status_msg,
+        o.strategy_name, o.remark, _LONG, offset, "", o.name,
     )
 
 
 def trade_record(b: Books, t: Trade) -> XtTrade:
     order_type, offset = _BUY_FLAGS if t.side == "buy" else _SELL_FLAGS
     return _trade(
-        _SA,
-        b.account_id,
-        t.code,
-        order_type,
-        t.traded_id,
-        t.traded_time,
-        float(t.price),
-        t.volume,
-        float(t.amount),
-        t.order_id,
-        f"{t.order_id:08d}",
-        t.strategy_name,
-        t.remark,
-        _LONG,
-        offset,
-        float(t.fees),
-        "",
-        t.name,
+        _SA, b.account_id, t.code, order_type, t.traded_id, t.traded_time, float(t.price),
+        t.volume, float(t.amount), t.order_id, f"{t.order_id:08d}", t.strategy_name, t.remark,
+        _LONG, offset, float(t.fees), "", t.name,
     )
 
 
@@ -208,23 +173,8 @@ def position_record(b: Books, p: Position, last: Decimal) -> XtPosition:
     avg = float(p.cost) / volume if volume else 0.0
     profit = (last_f - avg) / avg if avg else 0.0
     return _position(
-        _SA,
-        b.account_id,
-        p.code,
-        volume,
-        p.can_use,
-        avg,
-        float(value),
-        p.frozen,
-        0,
-        p.yesterday,
-        avg,
-        _LONG,
-        last_f,
-        profit,
-        "",
-        p.name,
-        float(value - p.cost),
+        _SA, b.account_id, p.code, volume, p.can_use, avg, float(value), p.frozen, 0,
+        p.yesterday, avg, _LONG, last_f, profit, "", p.name, float(value - p.cost),
     )
 
 
@@ -232,11 +182,6 @@ def asset_record(b: Books, market_value: Decimal) -> XtAsset:
     cash, frozen = b.cash, b.frozen_cash
     fetch = cash - b.today_proceeds
     return _asset(
-        _SA,
-        b.account_id,
-        float(cash),
-        float(frozen),
-        float(market_value),
-        float(cash + frozen + market_value),
-        float(fetch) if fetch > 0 else 0.0,
+        _SA, b.account_id, float(cash), float(frozen), float(market_value),
+        float(cash + frozen + market_value), float(fetch) if fetch > 0 else 0.0,
     )

@@ -88,9 +88,8 @@ class Dirty:
 class Exchange:
     """The counter (validation, freezing) and exchange (matching) over one account's books."""
 
-    def __init__(
-        self, books: Books, market: Market, fees: FeeSchedule, *, enforce_hours: bool
-    ) -> None:
+    def __init__(self, books: Books, market: Market, fees: FeeSchedule, *,
+                 enforce_hours: bool) -> None:
         self.books, self.market, self.fees = books, market, fees
         self.enforce_hours = enforce_hours
         self.out: list[tuple[str, Any]] = []
@@ -110,9 +109,8 @@ class Exchange:
         p = self.books.positions.get(code)
         if p is not None:
             self.dirty.positions.add(code)
-            self.out.append(
-                ("on_stock_position", position_record(self.books, p, self.market.quotes[code].last))
-            )
+            self.out.append(("on_stock_position",
+                             position_record(self.books, p, self.market.quotes[code].last)))
 
     def push_asset(self) -> None:
         self.dirty.books = True
@@ -124,10 +122,8 @@ class Exchange:
         m = self.market
         if self._mv is None or self._mv_version != m.version:
             quotes = m.quotes
-            self._mv = sum(
-                (quotes[c].last * p.volume for c, p in self.books.positions.items() if c in quotes),
-                ZERO,
-            )
+            self._mv = sum((quotes[c].last * p.volume for c, p in self.books.positions.items()
+                            if c in quotes), ZERO)
             self._mv_version = m.version
         return self._mv
 
@@ -143,38 +139,15 @@ class Exchange:
         return self._now_s
 
     # ---- placing ------------------------------------------------------------------------------
-    def place(
-        self,
-        now: datetime,
-        session: Session,
-        raw_code: str,
-        order_type: int,
-        volume: int,
-        price_type: int,
-        price: float,
-        strategy: str,
-        remark: str,
-        seq: int,
-    ) -> Order:
+    def place(self, now: datetime, session: Session, raw_code: str, order_type: int,
+              volume: int, price_type: int, price: float, strategy: str, remark: str,
+              seq: int) -> Order:
         """Accept an order (status 50, or 48 while the counter holds it) or junk it (57)."""
         b = self.books
         side = _SIDES.get(order_type, "buy")
-        o = Order(
-            b.next_order_id,
-            str(raw_code),
-            "",
-            side,
-            order_type,
-            price_type,
-            ZERO,
-            int(volume),
-            b.day,
-            self._epoch_s(now),
-            strategy,
-            remark,
-            placed_step=self.market.step_no,
-            seq=seq,
-        )
+        o = Order(b.next_order_id, str(raw_code), "", side, order_type, price_type,
+                  ZERO, int(volume), b.day, self._epoch_s(now), strategy, remark,
+                  placed_step=self.market.step_no, seq=seq)
         b.next_order_id += 1
         b.orders[o.order_id] = o
         self.dirty.books = True
@@ -215,9 +188,8 @@ class Exchange:
         sellable = pos.can_use if pos else 0
         if o.side == "sell" and o.volume > sellable:
             raise Rejected("position", f"可用{sellable} / sellable {sellable}")
-        if err := _quantity_error(
-            o.code, o.side, o.volume, sellable if o.side == "sell" else None, market=market
-        ):
+        if err := _quantity_error(o.code, o.side, o.volume,
+                                  sellable if o.side == "sell" else None, market=market):
             raise Rejected("quantity", err)
         self._set_price(o, q, _decimal_price(price), market, session)
         return q
@@ -230,9 +202,8 @@ class Exchange:
         if market and session is not Session.CONTINUOUS:
             raise Rejected("time", "市价委托仅限连续竞价 / market orders: continuous only")
 
-    def _set_price(
-        self, o: Order, q: Quote, price: Decimal, market: bool, session: Session
-    ) -> None:
+    def _set_price(self, o: Order, q: Quote, price: Decimal, market: bool,
+                   session: Session) -> None:
         if o.price_type == xc.LATEST_PRICE:
             # A limit at the last price (the counter's conversion); `price` is ignored and no
             # protective price is needed, even on STAR/BSE.
@@ -313,21 +284,9 @@ class Exchange:
         self.books.working.pop(o.order_id, None)
         self.push_order(o)
         code = REJECT[r.reason][0]
-        self.out.append(
-            (
-                "on_order_error",
-                XtOrderError(
-                    xc.SECURITY_ACCOUNT,
-                    self.books.account_id,
-                    o.order_id,
-                    code,
-                    msg,
-                    o.strategy_name,
-                    o.remark,
-                    o.seq,
-                ),
-            )
-        )
+        self.out.append(("on_order_error", XtOrderError(
+            xc.SECURITY_ACCOUNT, self.books.account_id, o.order_id, code, msg,
+            o.strategy_name, o.remark, o.seq)))
 
     # ---- cancelling and finishing -------------------------------------------------------------
     def cancel(self, now: datetime, session: Session, order_id: int, seq: int = 0) -> int:
@@ -337,12 +296,8 @@ class Exchange:
             why = "委托不存在或已是最终状态 / no such order or it is already final"
             return self._cancel_error(order_id, o, why, seq)
         if self.enforce_hours and not cancel_allowed_at(now.time().replace(tzinfo=None)):
-            return self._cancel_error(
-                order_id,
-                o,
-                "此时段不允许撤单 / cancels are not accepted 09:20-09:25 and 14:57-15:00",
-                seq,
-            )
+            return self._cancel_error(order_id, o, "此时段不允许撤单 / cancels are not "
+                                      "accepted 09:20-09:25 and 14:57-15:00", seq)
         if o.status != xc.ORDER_UNREPORTED:
             o.status = xc.ORDER_PARTSUCC_CANCEL if o.traded else xc.ORDER_REPORTED_CANCEL
             self.push_order(o)
@@ -351,21 +306,9 @@ class Exchange:
 
     def _cancel_error(self, order_id: int, o: Order | None, why: str, seq: int) -> int:
         market = market_of(o.code) if o is not None and o.name else xc.SH_MARKET
-        self.out.append(
-            (
-                "on_cancel_error",
-                XtCancelError(
-                    xc.SECURITY_ACCOUNT,
-                    self.books.account_id,
-                    order_id,
-                    market,
-                    f"{order_id:08d}",
-                    251050,
-                    f"[COUNTER][251050][撤单失败][{why}]",
-                    seq,
-                ),
-            )
-        )
+        self.out.append(("on_cancel_error", XtCancelError(
+            xc.SECURITY_ACCOUNT, self.books.account_id, order_id, market,
+            f"{order_id:08d}", 251050, f"[COUNTER][251050][撤单失败][{why}]", seq)))
         return -1
 
     def finish(self, o: Order, msg: str) -> None:

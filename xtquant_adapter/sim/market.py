@@ -88,14 +88,8 @@ def new_quote(inst: Instrument, pre_close: Decimal, day: date) -> Quote:
 class Market:
     """Moves prices, rebuilds books, keeps bars. Not thread-safe: the trader's lock guards it."""
 
-    def __init__(
-        self,
-        instruments: tuple[Instrument, ...],
-        seed: int,
-        day: date,
-        step_no: int = 0,
-        tick_interval: float = 1.0,
-    ) -> None:
+    def __init__(self, instruments: tuple[Instrument, ...], seed: int, day: date,
+                 step_no: int = 0, tick_interval: float = 1.0) -> None:
         self.seed = seed
         self.day = day
         self.step_no = step_no
@@ -151,15 +145,8 @@ class Market:
         if m is not None:
             self.minutes[q.inst.code].append(m)
             self.completed.append((q.inst.code, "1m", m))
-        q.minute = {
-            "time": start,
-            "open": price,
-            "high": price,
-            "low": price,
-            "close": price,
-            "volume": 0,
-            "amount": Decimal(0),
-        }
+        q.minute = {"time": start, "open": price, "high": price, "low": price,
+                    "close": price, "volume": 0, "amount": Decimal(0)}
 
     def _build_book(self, q: Quote, rng: random.Random) -> None:
         tick, last, depth = q.tick, q.last, q.inst.depth_lots
@@ -191,15 +178,9 @@ class Market:
         self.day = day
 
     def _today_bar(self, q: Quote) -> dict[str, Any]:
-        return {
-            "time": day_start_ms(self.day),
-            "open": q.open or q.last,
-            "high": q.high or q.last,
-            "low": q.low or q.last,
-            "close": q.last,
-            "volume": q.volume,
-            "amount": q.amount,
-        }
+        return {"time": day_start_ms(self.day), "open": q.open or q.last,
+                "high": q.high or q.last, "low": q.low or q.last, "close": q.last,
+                "volume": q.volume, "amount": q.amount}
 
     # ---- xtdata-shaped views (MarketData) -------------------------------------------------------
     def tick(self, code: str) -> dict[str, Any]:
@@ -207,55 +188,29 @@ class Market:
         asks = q.asks + [[Decimal(0), 0]] * (5 - len(q.asks))
         bids = q.bids + [[Decimal(0), 0]] * (5 - len(q.bids))
         return {
-            "time": epoch_ms(self.now),
-            "timetag": self.now.strftime("%Y%m%d %H:%M:%S"),
-            "lastPrice": float(q.last),
-            "open": float(q.open or 0),
-            "high": float(q.high or 0),
-            "low": float(q.low or 0),
-            "lastClose": float(q.pre_close),
-            "amount": float(q.amount),
-            "volume": q.volume // 100,
-            "pvolume": q.volume,
-            "stockStatus": q.status,
-            "openInt": q.status,
-            "askPrice": [float(p) for p, _ in asks],
-            "bidPrice": [float(p) for p, _ in bids],
-            "askVol": [v for _, v in asks],
-            "bidVol": [v for _, v in bids],
-            "transactionNum": 0,
+            "time": epoch_ms(self.now), "timetag": self.now.strftime("%Y%m%d %H:%M:%S"),
+            "lastPrice": float(q.last), "open": float(q.open or 0), "high": float(q.high or 0),
+            "low": float(q.low or 0), "lastClose": float(q.pre_close), "amount": float(q.amount),
+            "volume": q.volume // 100, "pvolume": q.volume, "stockStatus": q.status,
+            "openInt": q.status, "askPrice": [float(p) for p, _ in asks],
+            "bidPrice": [float(p) for p, _ in bids], "askVol": [v for _, v in asks],
+            "bidVol": [v for _, v in bids], "transactionNum": 0,
         }
 
     def detail(self, code: str) -> dict[str, Any]:
         q = self.quotes[code]
         return {
-            "ExchangeID": exchange_of(code),
-            "InstrumentID": code.split(".")[0],
-            "InstrumentName": q.inst.name,
-            "ProductID": "",
-            "ProductName": "",
-            "ProductType": "",
-            "ExchangeCode": exchange_of(code),
-            "UniCode": code.split(".")[0],
-            "CreateDate": "0",
-            "OpenDate": q.inst.open_date.strftime("%Y%m%d"),
-            "ExpireDate": "99999999",
-            "TradingDay": self.day.strftime("%Y%m%d"),
-            "PreClose": float(q.pre_close),
-            "SettlementPrice": float(q.pre_close),
-            "UpStopPrice": float(q.up),
-            "DownStopPrice": float(q.down),
-            "FloatVolume": q.inst.float_volume,
-            "TotalVolume": q.inst.float_volume,
-            "LongMarginRatio": 1.0,
-            "ShortMarginRatio": 1.0,
-            "PriceTick": float(q.tick),
-            "VolumeMultiple": 1,
-            "MainContract": 0,
-            "LastVolume": 0,
-            "InstrumentStatus": 0,
-            "IsTrading": True,
-            "IsRecent": False,
+            "ExchangeID": exchange_of(code), "InstrumentID": code.split(".")[0],
+            "InstrumentName": q.inst.name, "ProductID": "", "ProductName": "",
+            "ProductType": "", "ExchangeCode": exchange_of(code), "UniCode": code.split(".")[0],
+            "CreateDate": "0", "OpenDate": q.inst.open_date.strftime("%Y%m%d"),
+            "ExpireDate": "99999999", "TradingDay": self.day.strftime("%Y%m%d"),
+            "PreClose": float(q.pre_close), "SettlementPrice": float(q.pre_close),
+            "UpStopPrice": float(q.up), "DownStopPrice": float(q.down),
+            "FloatVolume": q.inst.float_volume, "TotalVolume": q.inst.float_volume,
+            "LongMarginRatio": 1.0, "ShortMarginRatio": 1.0, "PriceTick": float(q.tick),
+            "VolumeMultiple": 1, "MainContract": 0, "LastVolume": 0,
+            "InstrumentStatus": 0, "IsTrading": True, "IsRecent": False,
         }
 
     def bars(self, code: str, period: str, count: int) -> list[dict[str, Any]]:
@@ -270,9 +225,8 @@ class Market:
         return [{k: (float(v) if isinstance(v, Decimal) else v) for k, v in b.items()} for b in out]
 
 
-def history(
-    inst: Instrument, seed: int, days: list[date]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def history(inst: Instrument, seed: int, days: list[date]) -> tuple[list[dict[str, Any]],
+                                                                     list[dict[str, Any]]]:
     """Deterministic daily bars for `days` ending at the instrument's previous close, plus the
     1-minute bars of the last of them (240 session minutes) consistent with its daily bar."""
     rng = random.Random(f"{seed}:history:{inst.code}")
@@ -287,19 +241,11 @@ def history(
         hi = max(o, close) * (1 + abs(rng.gauss(0.0, inst.daily_vol / 3)))
         lo = min(o, close) * (1 - abs(rng.gauss(0.0, inst.daily_vol / 3)))
         vol = rng.randint(inst.depth_lots * 200, inst.depth_lots * 2000) * 100
-        bar = {
-            k: round_to_tick(code, Decimal(repr(v)))
-            for k, v in (("open", o), ("high", hi), ("low", lo), ("close", close))
-        }
+        bar = {k: round_to_tick(code, Decimal(repr(v)))
+               for k, v in (("open", o), ("high", hi), ("low", lo), ("close", close))}
         bar["close"] = inst.pre_close if day == days[-1] else bar["close"]
-        daily.append(
-            {
-                "time": day_start_ms(day),
-                **bar,
-                "volume": vol,
-                "amount": round_to_tick(code, bar["close"] * vol),
-            }
-        )
+        daily.append({"time": day_start_ms(day), **bar, "volume": vol,
+                      "amount": round_to_tick(code, bar["close"] * vol)})
         prev = close
     minutes = _minutes_of(daily[-1], days[-1], rng, code)
     last = daily[-1]
@@ -308,37 +254,22 @@ def history(
     return daily, minutes
 
 
-def _minutes_of(
-    bar: dict[str, Any], day: date, rng: random.Random, code: str
-) -> list[dict[str, Any]]:
-    starts = [
-        datetime.combine(day, time(9, 30), SHANGHAI) + timedelta(minutes=i) for i in range(120)
-    ]
-    starts += [
-        datetime.combine(day, time(13, 0), SHANGHAI) + timedelta(minutes=i) for i in range(120)
-    ]
+def _minutes_of(bar: dict[str, Any], day: date, rng: random.Random,
+                code: str) -> list[dict[str, Any]]:
+    starts = [datetime.combine(day, time(9, 30), SHANGHAI) + timedelta(minutes=i)
+              for i in range(120)]
+    starts += [datetime.combine(day, time(13, 0), SHANGHAI) + timedelta(minutes=i)
+               for i in range(120)]
     o, c = float(bar["open"]), float(bar["close"])
     per_minute = bar["volume"] // 24_000 * 100
     out, prev = [], bar["open"]
     for i, start in enumerate(starts):
         target = o + (c - o) * (i + 1) / len(starts)
-        close = (
-            bar["close"]
-            if i == len(starts) - 1
-            else round_to_tick(code, Decimal(repr(target * (1 + rng.gauss(0.0, 0.001)))))
-        )
+        close = bar["close"] if i == len(starts) - 1 else round_to_tick(
+            code, Decimal(repr(target * (1 + rng.gauss(0.0, 0.001)))))
         hi = max(prev, close) + round_to_tick(code, Decimal(repr(abs(rng.gauss(0.0, 0.0005) * o))))
         lo = min(prev, close) - round_to_tick(code, Decimal(repr(abs(rng.gauss(0.0, 0.0005) * o))))
-        out.append(
-            {
-                "time": epoch_ms(start),
-                "open": prev,
-                "high": hi,
-                "low": lo,
-                "close": close,
-                "volume": per_minute,
-                "amount": close * per_minute,
-            }
-        )
+        out.append({"time": epoch_ms(start), "open": prev, "high": hi, "low": lo,
+                    "close": close, "volume": per_minute, "amount": close * per_minute})
         prev = close
     return out

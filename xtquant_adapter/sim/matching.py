@@ -27,16 +27,8 @@ def fill(ex: Exchange, o: Order, price: Decimal, qty: int, when_ms: int) -> None
     b, q = ex.books, ex.market.quotes[o.code]
     value = price * qty
     # Fees telescope: the order's fees on its new cumulative value less what it already paid.
-    fee = (
-        order_fee_total(
-            ex.fees,
-            o.code,
-            o.side,
-            o.traded_value + value,  # type: ignore[arg-type]
-            on=b.day,
-        )
-        - o.fees
-    )
+    fee = order_fee_total(ex.fees, o.code, o.side, o.traded_value + value,  # type: ignore[arg-type]
+                          on=b.day) - o.fees
     p = b.positions.get(o.code)
     if p is None:
         p = b.positions[o.code] = Position(o.code, o.name)
@@ -70,21 +62,8 @@ def fill(ex: Exchange, o: Order, price: Decimal, qty: int, when_ms: int) -> None
             o.frozen = ZERO
     else:
         o.status = xc.ORDER_PART_SUCC
-    t = Trade(
-        f"{b.next_trade_id:010d}",
-        o.order_id,
-        o.code,
-        o.name,
-        o.side,
-        price,
-        qty,
-        value,
-        fee,
-        when_ms // 1000,
-        b.day,
-        o.strategy_name,
-        o.remark,
-    )
+    t = Trade(f"{b.next_trade_id:010d}", o.order_id, o.code, o.name, o.side, price, qty,
+              value, fee, when_ms // 1000, b.day, o.strategy_name, o.remark)
     b.next_trade_id += 1
     b.trades.append(t)
     q.trade(price, qty, value)
@@ -206,35 +185,18 @@ def on_session(ex: Exchange, prev: Session, now: Session, when_ms: int) -> None:
     if now in (Session.CALL_AUCTION, Session.CONTINUOUS) and prev is not now:
         release_held(ex)
     t = ex.market.now.time()
-    if (
-        not b.opened
-        and prev in (Session.CALL_AUCTION, Session.PRE_OPEN)
-        and (now is not Session.CALL_AUCTION and OPEN_UNCROSS <= t < CLOSE_UNCROSS)
-    ):
+    if not b.opened and prev in (Session.CALL_AUCTION, Session.PRE_OPEN) and (
+            now is not Session.CALL_AUCTION and OPEN_UNCROSS <= t < CLOSE_UNCROSS):
         b.opened = True
         uncross(ex, when_ms)
-    if (
-        not b.closed
-        and prev in (Session.CONTINUOUS, Session.CLOSING_AUCTION)
-        and (now is Session.CLOSED and t >= CLOSE_UNCROSS)
-    ):
+    if not b.closed and prev in (Session.CONTINUOUS, Session.CLOSING_AUCTION) and (
+            now is Session.CLOSED and t >= CLOSE_UNCROSS):
         b.closed = True
         uncross(ex, when_ms)
 
 
 def snapshot_rows(ex: Exchange) -> list[tuple[Any, ...]]:
     """Market state the store keeps so the process continues after a restart."""
-    return [
-        (
-            c,
-            repr(q.fair),
-            str(q.last),
-            str(q.pre_close),
-            str(q.open or ""),
-            str(q.high or ""),
-            str(q.low or ""),
-            q.volume,
-            str(q.amount),
-        )
-        for c, q in ex.market.quotes.items()
-    ]
+    return [(c, repr(q.fair), str(q.last), str(q.pre_close), str(q.open or ""),
+             str(q.high or ""), str(q.low or ""), q.volume, str(q.amount))
+            for c, q in ex.market.quotes.items()]

@@ -29,91 +29,27 @@ def _iso(day: date) -> str:
 
 
 def order_row(o: Order) -> tuple[Any, ...]:
-    return (
-        o.order_id,
-        _iso(o.day),
-        o.code,
-        o.name,
-        o.side,
-        o.order_type,
-        o.price_type,
-        str(o.price),
-        o.volume,
-        o.order_time,
-        o.strategy_name,
-        o.remark,
-        o.status,
-        o.status_msg,
-        o.traded,
-        str(o.traded_value),
-        str(o.fees),
-        str(o.frozen),
-        str(o.protect),
-        o.placed_step,
-        o.seq,
-    )
+    return (o.order_id, _iso(o.day), o.code, o.name, o.side, o.order_type, o.price_type,
+            str(o.price), o.volume, o.order_time, o.strategy_name, o.remark, o.status,
+            o.status_msg, o.traded, str(o.traded_value), str(o.fees), str(o.frozen),
+            str(o.protect), o.placed_step, o.seq)
 
 
 def order_from(r: tuple[Any, ...]) -> Order:
-    return Order(
-        r[0],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        _d(r[7]),
-        r[8],
-        date.fromisoformat(r[1]),
-        r[9],
-        r[10],
-        r[11],
-        r[12],
-        r[13],
-        r[14],
-        _d(r[15]),
-        _d(r[16]),
-        _d(r[17]),
-        _d(r[18]),
-        r[19],
-        r[20],
-    )
+    return Order(r[0], r[2], r[3], r[4], r[5], r[6], _d(r[7]), r[8], date.fromisoformat(r[1]),
+                 r[9], r[10], r[11], r[12], r[13], r[14], _d(r[15]), _d(r[16]), _d(r[17]),
+                 _d(r[18]), r[19], r[20])
 
 
 def trade_row(t: Trade) -> tuple[Any, ...]:
-    return (
-        t.traded_id,
-        t.order_id,
-        t.code,
-        t.name,
-        t.side,
-        str(t.price),
-        t.volume,
-        str(t.amount),
-        str(t.fees),
-        t.traded_time,
-        _iso(t.day),
-        t.strategy_name,
-        t.remark,
-    )
+    return (t.traded_id, t.order_id, t.code, t.name, t.side, str(t.price), t.volume,
+            str(t.amount), str(t.fees), t.traded_time, _iso(t.day), t.strategy_name,
+            t.remark)
 
 
 def trade_from(r: tuple[Any, ...]) -> Trade:
-    return Trade(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        _d(r[5]),
-        r[6],
-        _d(r[7]),
-        _d(r[8]),
-        r[9],
-        date.fromisoformat(r[10]),
-        r[11],
-        r[12],
-    )
+    return Trade(r[0], r[1], r[2], r[3], r[4], _d(r[5]), r[6], _d(r[7]), _d(r[8]), r[9],
+                 date.fromisoformat(r[10]), r[11], r[12])
 
 
 def position_row(p: Position) -> tuple[Any, ...]:
@@ -122,54 +58,27 @@ def position_row(p: Position) -> tuple[Any, ...]:
 
 def meta_of(ex: Exchange, seed: int, origin: date) -> dict[str, str]:
     b = ex.books
-    return {
-        "seed": str(seed),
-        "origin": origin.isoformat(),
-        "day": b.day.isoformat(),
-        "account_id": b.account_id,
-        "cash": str(b.cash),
-        "frozen_cash": str(b.frozen_cash),
-        "today_proceeds": str(b.today_proceeds),
-        "next_order_id": str(b.next_order_id),
-        "next_trade_id": str(b.next_trade_id),
-        "opened": str(int(b.opened)),
-        "closed": str(int(b.closed)),
-        "step_no": str(ex.market.step_no),
-    }
+    return {"seed": str(seed), "origin": origin.isoformat(), "day": b.day.isoformat(),
+            "account_id": b.account_id, "cash": str(b.cash), "frozen_cash": str(b.frozen_cash),
+            "today_proceeds": str(b.today_proceeds), "next_order_id": str(b.next_order_id),
+            "next_trade_id": str(b.next_trade_id), "opened": str(int(b.opened)),
+            "closed": str(int(b.closed)), "step_no": str(ex.market.step_no)}
 
 
-def batch_of(
-    ex: Exchange, dirty: Dirty, seed: int, origin: date, with_quotes: bool
-) -> dict[str, Any]:
+def batch_of(ex: Exchange, dirty: Dirty, seed: int, origin: date,
+             with_quotes: bool) -> dict[str, Any]:
     """Rows for everything `dirty` names, read from the current state."""
     b, m = ex.books, ex.market
     orders = [order_row(b.orders[i]) for i in dirty.orders if i in b.orders]
     positions = [position_row(b.positions[c]) for c in dirty.positions if c in b.positions]
     dropped = [c for c in dirty.positions if c not in b.positions]
-    bars = [
-        (
-            c,
-            period,
-            bar["time"],
-            str(bar["open"]),
-            str(bar["high"]),
-            str(bar["low"]),
-            str(bar["close"]),
-            bar["volume"],
-            str(bar["amount"]),
-        )
-        for c, period, bar in m.completed
-    ]
+    bars = [(c, period, bar["time"], str(bar["open"]), str(bar["high"]), str(bar["low"]),
+             str(bar["close"]), bar["volume"], str(bar["amount"]))
+            for c, period, bar in m.completed]
     m.completed = []
-    return {
-        "meta": meta_of(ex, seed, origin),
-        "orders": orders,
-        "trades": [trade_row(t) for t in dirty.trades],
-        "positions": positions,
-        "dropped": dropped,
-        "quotes": snapshot_rows(ex) if with_quotes else [],
-        "bars": bars,
-    }
+    return {"meta": meta_of(ex, seed, origin), "orders": orders,
+            "trades": [trade_row(t) for t in dirty.trades], "positions": positions,
+            "dropped": dropped, "quotes": snapshot_rows(ex) if with_quotes else [], "bars": bars}
 
 
 def history_days(origin: date, n: int, enforce: bool) -> list[date]:
@@ -189,11 +98,8 @@ def open_state(store: Store, cfg: SimConfig, today: date) -> tuple[Exchange, int
     fresh)."""
     meta = store.meta()
     fresh = not meta
-    seed = (
-        int(meta["seed"])
-        if meta
-        else (cfg.seed if cfg.seed is not None else random.SystemRandom().randrange(2**31))
-    )
+    seed = int(meta["seed"]) if meta else (
+        cfg.seed if cfg.seed is not None else random.SystemRandom().randrange(2**31))
     origin = date.fromisoformat(meta["origin"]) if meta else today
     day = date.fromisoformat(meta["day"]) if meta else today
     market = Market(UNIVERSE, seed, origin, int(meta.get("step_no", 0)), cfg.tick_interval_seconds)
@@ -207,12 +113,8 @@ def open_state(store: Store, cfg: SimConfig, today: date) -> tuple[Exchange, int
         _initial_positions(books, cfg)
     else:
         _restore_books(store, books, meta)
-    return (
-        Exchange(books, market, cfg.fees, enforce_hours=cfg.enforce_trading_hours),
-        seed,
-        origin,
-        fresh,
-    )
+    return Exchange(books, market, cfg.fees, enforce_hours=cfg.enforce_trading_hours), seed, \
+        origin, fresh
 
 
 def _initial_positions(books: Books, cfg: SimConfig) -> None:
@@ -221,20 +123,14 @@ def _initial_positions(books: Books, cfg: SimConfig) -> None:
         inst = BY_CODE.get(code)
         if inst is None:
             raise ValueError(f"SIM_INITIAL_POSITIONS: {code} is not in the simulated universe")
-        books.positions[code] = Position(code, inst.name, qty, qty, 0, qty, inst.pre_close * qty)
+        books.positions[code] = Position(code, inst.name, qty, qty, 0, qty,
+                                         inst.pre_close * qty)
 
 
 def _restore_market(store: Store, market: Market, day: date) -> None:
     for c, period, t, o, h, lo, cl, v, a in store.rows("bars"):
-        bar = {
-            "time": t,
-            "open": _d(o),
-            "high": _d(h),
-            "low": _d(lo),
-            "close": _d(cl),
-            "volume": v,
-            "amount": _d(a),
-        }
+        bar = {"time": t, "open": _d(o), "high": _d(h), "low": _d(lo), "close": _d(cl),
+               "volume": v, "amount": _d(a)}
         (market.daily if period == "1d" else market.minutes)[c].append(bar)
     for c in market.daily:
         market.daily[c].sort(key=lambda b: b["time"])

@@ -27,9 +27,8 @@ class Instrument:
     float_volume: int = 1_000_000_000
 
 
-def _i(
-    code: str, name: str, pre_close: str, depth: int = 200, vol: float = 0.02, **kw: object
-) -> Instrument:
+def _i(code: str, name: str, pre_close: str, depth: int = 200, vol: float = 0.02,
+       **kw: object) -> Instrument:
     return Instrument(code, name, Decimal(pre_close), depth, vol, t0=is_t0(code), **kw)  # type: ignore[arg-type]
 
 
