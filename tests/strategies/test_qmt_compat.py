@@ -334,3 +334,20 @@ def test_trade_mode_prices_of_qmt_price_types() -> None:
     assert (quote_price(12, "buy", tick), quote_price(44, "sell", tick)) == (11.0, 9.0)
     assert quote_price(14, "buy", {"lastPrice": 10.0, "askPrice": [0] * 5}) == 10.0
     assert quote_price(14, "buy", {}) is None
+
+
+def test_trade_mode_sectors_come_from_xtdata_when_it_has_them() -> None:
+    from backend.app.services.strategies.trade import LiveMarket
+
+    class Bare:
+        def get_bars(self, code: str, period: str, count: int) -> list[dict[str, Any]]:
+            return []
+
+    class WithSectors(Bare):
+        def get_stock_list_in_sector(self, name: str) -> list[str]:
+            return ["600000.SH"] if name == "沪深300" else []
+
+    assert LiveMarket(WithSectors(), "600000.SH", "1d").sector("000300.SH") == ["600000.SH"]  # type: ignore[arg-type]
+    snapshot = LiveMarket(Bare(), "600000.SH", "1d").sector("上证50")  # type: ignore[arg-type]
+    assert "600519.SH" in (snapshot or [])
+    assert LiveMarket(Bare(), "600000.SH", "1d").sector("不存在") is None  # type: ignore[arg-type]
