@@ -229,17 +229,21 @@ def test_history_is_anchored_to_the_calendar_not_to_the_end_date() -> None:
 # --- chart calls, callbacks, globals ------------------------------------------------------
 
 
-def test_paint_and_draw_text_are_recorded_in_the_result(tmp_path: Path) -> None:
+def test_paint_and_draw_text_are_recorded_in_the_result_and_drawn(tmp_path: Path) -> None:
     r = csv_run(
         tmp_path,
         """
         def handlebar(C):
-            C.paint('MA', C.barpos * 1.5, -1, 0, 'white', 'noaxis')
+            C.paint('均线', C.barpos * 1.5, -1, 0, 'white', 'noaxis')
             C.draw_text(C.barpos == 1, 0.5, '买入')
         """,
+        chart_path=tmp_path / "run.png",
     )
-    assert [v for _, v in r["paint"]["MA"]] == [0.0, 1.5, 3.0]
+    assert [v for _, v in r["paint"]["均线"]] == [0.0, 1.5, 3.0]
     assert [(m["kind"], m["text"]) for m in r["marks"]] == [("text", "买入")]
+    # Drawn on the run's chart too (a third panel), without font warnings failing anything.
+    assert r["chart"] == "run.png"
+    assert (tmp_path / "run.png").stat().st_size > 10_000
 
 
 def test_callbacks_after_init_and_stop_are_called(tmp_path: Path) -> None:

@@ -359,6 +359,9 @@ def _result(
         "chart": None,
     }
     if spec.chart_path is not None and equity_curve:
-        chart.render(spec.chart_path, f"{spec.name} backtest", equity_curve, initial)
+        chart.render(
+            spec.chart_path, f"{spec.name} backtest", equity_curve, initial,
+            result["paint"], result["marks"],
+        )  # fmt: skip
         result["chart"] = spec.chart_path.name
     return result
