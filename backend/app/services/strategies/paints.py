@@ -21,7 +21,10 @@ def _number(value: Any) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        return None
+        try:  # a one-element array or Series (QMT's draw_number gets `close` series too)
+            number = float(value[-1])
+        except (TypeError, ValueError, IndexError, KeyError):
+            return None
     return number if math.isfinite(number) else None
 
 
@@ -44,6 +47,8 @@ class Paints:
             del points[: len(points) - MAX_POINTS]
 
     def mark(self, kind: str, when: int, **what: Any) -> None:
-        self.marks.append({"kind": kind, "time": when, **what})
+        # Scripts pass numpy scalars or arrays here; the result must stay plain JSON.
+        plain = {k: v if isinstance(v, str) else _number(v) for k, v in what.items()}
+        self.marks.append({"kind": kind, "time": when, **plain})
         if len(self.marks) > MAX_MARKS:
             del self.marks[: len(self.marks) - MAX_MARKS]

@@ -27,6 +27,7 @@ from backend.app.services.strategies.context import ContextInfo
 from backend.app.services.strategies.guard import Guard, StrategyError
 from backend.app.services.strategies.hooks import ScriptHooks
 from backend.app.services.strategies.loader import load
+from backend.app.services.strategies.paints import Paints
 from backend.app.services.strategies.qmt_api import OrderIntent, QmtApi, RunLog
 from backend.app.services.strategies.records import (
     FLAG_BUY,
@@ -380,7 +381,12 @@ class TradeSpec:
 
 
 def run_trade(
-    spec: TradeSpec, guard: Guard, log: RunLog, broker: TradeBroker, market: MarketData
+    spec: TradeSpec,
+    guard: Guard,
+    log: RunLog,
+    broker: TradeBroker,
+    market: MarketData,
+    paints: Paints | None = None,
 ) -> None:
     """Run until stopped: `init` once, then `handlebar` per new bar of the main code."""
     live = LiveMarket(market, spec.codes[0], spec.period)
@@ -398,6 +404,7 @@ def run_trade(
         account_id=broker.account_id,
         backtest=False,
         log=log.write,
+        paints=paints,
     )
     script_globals = {**api.globals(), "ContextInfo": ctx}
     loaded = guard.call(
