@@ -115,6 +115,22 @@ def test_ratio_order_type_1123_takes_a_share_of_cash_or_holding(tmp_path: Path) 
     assert [t["quantity"] for t in r["trades"]] == [5000, 2500]
 
 
+def test_ratio_order_type_1113_takes_a_share_of_total_assets(tmp_path: Path) -> None:
+    r = csv_run(
+        tmp_path,
+        """
+        def init(C):
+            C.start = '2023-11-15 10:00:00'   # QMT's backtest panel setting: named, not applied
+        def handlebar(C):
+            if C.barpos == 0:
+                passorder(23, 1113, account, C.stock_code, 11, 10.00, 0.25, C)
+        """,
+        initial_cash=Decimal("100000"),
+    )
+    assert [t["quantity"] for t in r["trades"]] == [2500]
+    assert "does not change the backtest range" in logged(r)
+
+
 def test_unknown_price_type_names_itself(tmp_path: Path) -> None:
     with pytest.raises(StrategyError, match="prType 99"):
         csv_run(

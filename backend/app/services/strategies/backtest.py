@@ -266,6 +266,8 @@ def run_backtest(
         broker=account, guard=guard, log=log, strategy_name=spec.name, sector=market.sector
     )
     paints = Paints()
+    start_label = local_dt(market.main.time[first]).strftime("%Y%m%d")
+    end_label = local_dt(market.main.time[-1]).strftime("%Y%m%d")
     ctx = ContextInfo(
         market=market,
         guard=guard,
@@ -277,8 +279,8 @@ def run_backtest(
         strategy_name=spec.name,
         account_id=account.account_id,
         backtest=True,
-        start=local_dt(market.main.time[first]).strftime("%Y%m%d"),
-        end=local_dt(market.main.time[-1]).strftime("%Y%m%d"),
+        start=start_label,
+        end=end_label,
         log=log.write,
         paints=paints,
     )
@@ -295,6 +297,11 @@ def run_backtest(
     if init is not None:
         guard.call("init", init, ctx)
     _apply_capital(ctx, account, log)
+    if (ctx.start, ctx.end) != (start_label, end_label):
+        log.write(
+            "C.start/C.end 在 init 中的赋值不改变回测区间，请用 start/end 参数 / setting "
+            "C.start or C.end does not change the backtest range: use the run's start/end"
+        )
     hooks.after_init()
     curve: list[tuple[int, float]] = []
     total = len(market.main) - first
