@@ -304,6 +304,24 @@ def test_global_contextinfo_and_capital_from_init(tmp_path: Path) -> None:
     assert r["initial_cash"] == 50000.0
 
 
+def test_order_lookups_of_the_manual(tmp_path: Path) -> None:
+    r = csv_run(
+        tmp_path,
+        """
+        def handlebar(C):
+            if C.barpos == 0:
+                print('none', get_last_order_id(C.accid, 'stock', 'order'))
+                order_lots(C.stock_code, 1, 'COMPETE', C, C.accid)
+                oid = get_last_order_id(C.accid, 'stock', 'order')
+                o = get_value_by_order_id(oid, C.accid, 'stock', 'order')
+                print('last', oid, o.m_strInstrumentID, o.m_nVolumeTraded, can_cancel_order(oid, C.accid, 'stock'))
+                do_order(C)
+        """,
+    )
+    assert "none -1" in logged(r)
+    assert "last 1 600000 100 False" in logged(r)
+
+
 def test_unsupported_qmt_calls_say_so_by_name(tmp_path: Path) -> None:
     caught = csv_run(
         tmp_path,
@@ -318,6 +336,8 @@ def test_unsupported_qmt_calls_say_so_by_name(tmp_path: Path) -> None:
     assert "ContextInfo.get_risk_free_rate is not supported" in logged(caught)
     with pytest.raises(StrategyError, match="get_result_records is not supported"):
         csv_run(tmp_path, "def handlebar(C):\n    get_result_records('buys', 0, C)\n")
+    with pytest.raises(StrategyError, match="buy_open is not supported"):
+        csv_run(tmp_path, "def handlebar(C):\n    buy_open('IF2406.IF', 1, C, 'acct')\n")
 
 
 def test_subscribe_quote_callbacks_get_each_bar(tmp_path: Path) -> None:

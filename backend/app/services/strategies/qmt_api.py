@@ -44,6 +44,10 @@ ORDER_AVAILABLE_RATIO: Final = 1123  # 单股、单账号、可用、比例 [0~1
 ORDER_TYPES: Final = frozenset(
     {ORDER_VOLUME, ORDER_AMOUNT, ORDER_TOTAL_RATIO, ORDER_AVAILABLE_RATIO}
 )
+# xtconstant order statuses still open at the counter (可撤): unreported .. partly filled.
+OPEN_STATUSES: Final = frozenset({
+    xc.ORDER_UNREPORTED, xc.ORDER_WAIT_REPORTING, xc.ORDER_REPORTED, xc.ORDER_PART_SUCC,
+})  # fmt: skip
 # order_shares/order_lots/order_value styles and the prType each stands for.
 STYLES: Final = {
     "SALE5": 0, "SALE4": 1, "SALE3": 2, "SALE2": 3, "SALE1": 4, "LATEST": 5,
@@ -159,6 +163,8 @@ class QmtApi:
             order_target_value=self.order_target_value,
             order_target_percent=self.order_target_percent,
             cancel=self.cancel,
+            can_cancel_order=self.can_cancel_order,
+            do_order=self.do_order,
             get_trade_detail_data=self.get_trade_detail_data,
             get_last_order_id=self.get_last_order_id,
             get_value_by_order_id=self.get_value_by_order_id,
@@ -341,6 +347,19 @@ class QmtApi:
         self.guard.checkpoint()
         total = self.broker.accounts()[0].m_dBalance
         return self.order_target_value(stockcode, total * float(tar_percent), *rest)
+
+    def can_cancel_order(self, orderId: str, accountID: str = "", strAccountType: str = "") -> bool:
+        """True while the order is still open at the counter (never in a backtest: orders are
+        decided within their bar)."""
+        self.guard.checkpoint()
+        for order in self.broker.orders():
+            if order.m_strOrderSysID == str(orderId):
+                return order.m_nOrderStatus in OPEN_STATUSES
+        return False
+
+    def do_order(self, C: Any = None) -> None:
+        """QMT sends the previous bar's signals at this call; orders here go out at once."""
+        self.guard.checkpoint()
 
     def cancel(self, orderId: str, *rest: Any) -> bool:
         """cancel(orderId, accountId, accountType, C): True when the cancel was accepted."""

@@ -40,7 +40,8 @@ UNSUPPORTED_GLOBALS: Final = frozenset({
     "get_history_trade_detail_data", "get_basket", "set_basket", "get_market_time",
     "get_option_subject_position", "get_comb_option", "make_option_combination",
     "release_option_combination", "get_opt_combination_list", "stop_strategy",
-    "get_smart_algo_param", "get_hkt_exchange_rate",
+    "get_smart_algo_param", "get_hkt_exchange_rate", "buy_open", "buy_close_tdayfirst",
+    "buy_close_ydayfirst", "sell_open", "sell_close_tdayfirst", "sell_close_ydayfirst",
 })  # fmt: skip
 
 
