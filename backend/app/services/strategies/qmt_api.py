@@ -381,6 +381,9 @@ class QmtApi:
         """
         self.guard.checkpoint()
         if str(strAccountType).upper() != "STOCK":
+            self._say_once(
+                f"账号类型 {strAccountType!r} 不支持，返回空列表（仅 STOCK）/ only STOCK accounts"
+            )
             return []
         kind = str(strDatatype).upper()
         if kind == "POSITION":
