@@ -35,6 +35,10 @@ class Market:
 
     fill_close = close
 
+    def fill_range(self, code: str) -> tuple[float, float] | None:
+        c = self.closes.get(code)
+        return None if c is None else (c, c)
+
     def prev_close(self, code: str) -> float | None:
         return self.prev.get(code)
 

@@ -253,7 +253,7 @@ class Market:
             "ExchangeID": exchange_of(code),
             "InstrumentID": code.split(".")[0],
             "InstrumentName": q.inst.name,
-            "ProductID": q.inst.product.value,
+            "ProductID": q.inst.kind.value,
             "ProductName": "",
             "ProductType": "",
             "ExchangeCode": exchange_of(code),

@@ -32,8 +32,14 @@ class Instrument:
     lists_on_first_day: bool = False
 
     @property
+    def kind(self) -> Product:
+        """`product`, or the code range's default where it was left at STOCK on a code that
+        cannot be a stock (catalog instruments: indexes, sector-list ETFs)."""
+        return default_product(self.code) if self.product is Product.STOCK else self.product
+
+    @property
     def security(self) -> Security:
-        return Security(self.code, self.product, self.is_st, self.open_date)
+        return Security(self.code, self.kind, self.is_st, self.open_date)
 
 
 def _i(
