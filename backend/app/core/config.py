@@ -23,17 +23,17 @@ class Settings(BaseSettings):
     qmt_mode: Literal["simulated", "live"] = "simulated"
     miniqmt_account_id: str = "SIM000001"
     miniqmt_userdata_path: Path | None = None
-    miniqmt_session_id: int | None = None            # None -> a fresh unique id per connect
+    miniqmt_session_id: int | None = None  # None -> a fresh unique id per connect
 
     # --- storage ------------------------------------------------------------------------
     database_url: str = "sqlite:///./data/qmt_api.db"
-    data_dir: Path = Path("./data")                  # simulator books, charts, run artefacts
+    data_dir: Path = Path("./data")  # simulator books, charts, run artefacts
 
     # --- auth ---------------------------------------------------------------------------
-    jwt_secret_key: SecretStr | None = None          # None -> random key + warning (simulated only)
+    jwt_secret_key: SecretStr | None = None  # None -> random key + warning (simulated only)
     jwt_expire_minutes: int = Field(default=60 * 12, gt=0)
     admin_username: str = "admin"
-    admin_password: SecretStr | None = None          # None -> generated and printed once
+    admin_password: SecretStr | None = None  # None -> generated and printed once
 
     # --- simulator ----------------------------------------------------------------------
     sim_initial_cash: Decimal = Decimal("1000000")

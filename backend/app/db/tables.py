@@ -161,9 +161,9 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), default="")
-    action: Mapped[str] = mapped_column(String(48))        # order.place, order.cancel, risk.update…
+    action: Mapped[str] = mapped_column(String(48))  # order.place, order.cancel, risk.update…
     target: Mapped[str] = mapped_column(String(128), default="")
-    outcome: Mapped[str] = mapped_column(String(32))       # ok, rejected, error
+    outcome: Mapped[str] = mapped_column(String(32))  # ok, rejected, error
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     client_ip: Mapped[str] = mapped_column(String(64), default="")
     request_id: Mapped[str] = mapped_column(String(64), default="")

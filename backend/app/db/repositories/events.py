@@ -32,9 +32,7 @@ def append(
         return []
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    rows = [
-        {"account_id": account_id, "type": t, "data": d, "created_at": now} for t, d in events
-    ]
+    rows = [{"account_id": account_id, "type": t, "data": d, "created_at": now} for t, d in events]
     return [int(r[0]) for r in conn.execute(_INSERT, rows)]
 
 
