@@ -8,7 +8,7 @@ from typing import Any
 
 from qmt_api_client.errors import QmtApiError
 
-TOKEN_PATH = "/api/v1/auth/token"
+TOKEN_PATH = "/api/v1/auth/token"  # noqa: S105 - a URL path, not a secret
 RENEW_MARGIN = 0.1  # renew in the last 10 % of a token's life (at least 30 s before)
 
 

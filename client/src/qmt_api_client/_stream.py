@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from qmt_api_client.models import Event
 from qmt_api_client.errors import QmtApiError
+from qmt_api_client.models import Event
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_EXPIRED = 4410

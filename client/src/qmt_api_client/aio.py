@@ -67,8 +67,10 @@ class AsyncQmtClient:
         while True:
             await self.token()
             try:
-                r = await self._http.request(call.method, call.path, params=dict(call.params),
-                                             json=call.json, headers=self._auth.headers())  # fmt: skip
+                r = await self._http.request(
+                    call.method, call.path, params=dict(call.params), json=call.json,
+                    headers=self._auth.headers(),
+                )
             except httpx.TransportError as exc:
                 delay = calls.delay_after_error(call, exc, attempt)
                 if delay is None or attempt >= self.max_retries:
