@@ -33,6 +33,7 @@ from backend.app.models.problem import Problem
 from backend.app.services.accounts.audit import AuditLog
 from backend.app.services.accounts.users import UserService
 from backend.app.services.broker.service import QMTService
+from backend.app.services.event_log import EventLog
 from backend.app.services.events import EventBus
 from backend.app.services.orders.service import TradingService
 from backend.app.services.risk.engine import RiskEngine
@@ -121,20 +122,25 @@ def _announce_admin_password(username: str, password: str) -> None:
 async def _build_trading(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     # Tests may set app.state.sim_clock (a ManualClock) before the lifespan runs.
     events = EventBus()
+    log = EventLog(db=app.state.db, bus=events, account_id=settings.miniqmt_account_id,
+                   retention_days=settings.event_retention_days)  # fmt: skip
     qmt = QMTService(settings=settings, clock=getattr(app.state, "sim_clock", None))
     trading = TradingService(
         settings=settings, db=app.state.db, qmt=qmt, risk=app.state.risk,
-        audit=app.state.audit, events=events,
+        audit=app.state.audit, events=log,
     )  # fmt: skip
-    app.state.events, app.state.qmt, app.state.trading = events, qmt, trading
+    app.state.events, app.state.event_log = events, log
+    app.state.qmt, app.state.trading = qmt, trading
     if getattr(app.state, "metrics", None) is not None:
         qmt.on_callback_lag = app.state.metrics.observe_callback_lag
     try:
+        log.start()  # retention: prune now and hourly
         await trading.start()  # connect the broker, then reconcile the journal
         yield
     finally:
         await trading.stop()
         await qmt.disconnect()
+        await log.stop()
 
 
 # Order matters: each step may use what the steps above it put on app.state.
@@ -144,7 +150,7 @@ STARTUP_STEPS: tuple[Step, ...] = (
     _build_audit,  # app.state.audit
     _build_risk,  # app.state.risk (rules + kill switch loaded), app.state.rate_limiter
     _build_users,  # app.state.users (+ the first admin)
-    _build_trading,  # app.state.events, app.state.qmt, app.state.trading (connected, reconciled)
+    _build_trading,  # app.state.events/event_log, .qmt, .trading (connected, reconciled)
     build_strategies,  # app.state.strategies (stale `running` runs marked stopped)
 )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,6 +49,9 @@ class EventLog:
         """Append inside the caller's transaction (worker thread); the seqs, in order."""
         return event_repo.append(conn, self._account, events, datetime.now(UTC))
 
+    def _append_batch(self, batch: list[Event], conn: Connection) -> list[int]:
+        return self.append_sync(conn, batch)
+
     def published(self, seqs: Sequence[int], events: Sequence[Event]) -> None:
         """Publish events whose transaction has committed (loop thread)."""
         for seq, (type_, data) in zip(seqs, events, strict=True):
@@ -71,7 +75,7 @@ class EventLog:
                 batch = self._queue[:_MAX_BATCH]
                 del self._queue[:_MAX_BATCH]
                 try:
-                    seqs = await self._db.run_core(lambda c, b=batch: self.append_sync(c, b))
+                    seqs = await self._db.run_core(functools.partial(self._append_batch, batch))
                 except Exception:
                     # The database is down: the events are lost to the log and so are not
                     # published either (a reader must never see what a replay cannot).

@@ -1,4 +1,5 @@
-"""Group commit of new orders: the `pending` journal row, its first event and its audit entry.
+"""Group commit of new orders: the `pending` journal row, its first event, its audit entry and
+its entry in the event log (published once the transaction has committed).
 
 Every placement awaits `JournalWriter.insert(...)`; requests that arrive while a commit is
 running queue up and go into the next transaction together (SQLAlchemy Core, no ORM unit of
@@ -13,7 +14,7 @@ order per transaction, so only the offending order sees the IntegrityError.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -23,6 +24,7 @@ from backend.app.db.session import Database
 from backend.app.db.tables import AuditEntry, Order, OrderEvent
 from backend.app.domain.actor import Actor
 from backend.app.services.accounts.audit import sanitize
+from backend.app.services.event_log import Event, EventLog
 
 _MAX_BATCH = 256
 _INSERT_ORDER = insert(cast(Table, Order.__table__))
@@ -44,6 +46,7 @@ def audit_row(
 
 
 def _insert(c: Connection, items: list[_Item]) -> list[int]:
+    """The journal rows, their first status events and their audit entries; the new ids."""
     ids: list[int] = []
     for fields, _, _ in items:
         key = c.execute(_INSERT_ORDER, fields).inserted_primary_key
@@ -65,8 +68,10 @@ def _insert(c: Connection, items: list[_Item]) -> list[int]:
 class JournalWriter:
     """Queues new orders and commits them in batches; one drain task while work is queued."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(
+        self, db: Database, log: EventLog, order_event: Callable[[int, dict[str, Any]], Event]
+    ) -> None:
+        self._db, self._log, self._order_event = db, log, order_event
         self._queue: list[_Item] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -94,7 +99,7 @@ class JournalWriter:
 
     async def _commit(self, batch: list[_Item]) -> None:
         try:
-            ids = await self._db.run_core(lambda c: _insert(c, batch))
+            ids, events, seqs = await self._db.run_core(lambda c: self._write(c, batch))
         except asyncio.CancelledError:
             for _, _, fut in batch:  # shutting down: nobody may wait forever
                 if not fut.done():
@@ -109,6 +114,14 @@ class JournalWriter:
             if not fut.done():
                 fut.set_exception(exc)
             return
+        self._log.published(seqs, events)
         for order_id, (_, _, fut) in zip(ids, batch, strict=True):
             if not fut.done():
                 fut.set_result(order_id)
+
+    def _write(self, c: Connection, batch: list[_Item]) -> tuple[list[int], list[Event], list[int]]:
+        ids = _insert(c, batch)
+        events = [
+            self._order_event(i, fields) for i, (fields, _, _) in zip(ids, batch, strict=True)
+        ]
+        return ids, events, self._log.append_sync(c, events)

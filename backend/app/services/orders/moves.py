@@ -123,6 +123,7 @@ class Effects:
     send_cancel: list[tuple[int, int]] = field(default_factory=list)  # (order_id, broker id)
     cancel_wanted: set[int] = field(default_factory=set)  # cancel once the broker id comes
     results: dict[int, Any] = field(default_factory=dict)  # index in batch -> result
+    seqs: list[int] = field(default_factory=list)  # event log seqs of `events`, once appended
 
 
 def order_read_dict(o: Any) -> dict[str, Any]:

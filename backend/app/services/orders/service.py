@@ -30,7 +30,7 @@ from backend.app.models.orders import OrderCreate, OrderRead
 from backend.app.services.accounts.audit import AuditLog
 from backend.app.services.broker import xt_mapping as xm
 from backend.app.services.broker.service import QMTService
-from backend.app.services.events import EventBus
+from backend.app.services.event_log import EventLog
 from backend.app.services.market import MarketService
 from backend.app.services.orders.journal import JournalWriter, audit_row
 from backend.app.services.orders.queries import (
@@ -60,7 +60,7 @@ class TradingService(TradingQueries, RiskInputs):
 
     def __init__(
         self, *, settings: Settings, db: Database, qmt: QMTService, risk: RiskEngine,
-        audit: AuditLog, events: EventBus,
+        audit: AuditLog, events: EventLog,
     ) -> None:  # fmt: skip
         self._settings, self._db, self._qmt = settings, db, qmt
         self._risk, self._audit, self._events = risk, audit, events
@@ -70,7 +70,9 @@ class TradingService(TradingQueries, RiskInputs):
         enforce = settings.sim_enforce_trading_hours if settings.is_simulated else True
         self._validator = OrderValidator(qmt=qmt, fees=fees, enforce_hours=enforce)
         self._updater = OrderUpdater(db=db, events=events, account_id=self._account)
-        self._journal = JournalWriter(db)
+        self._journal = JournalWriter(
+            db, events, lambda order_id, fields: ("order", order_json(_Row(order_id, fields)))
+        )
         self.market = MarketService(qmt=qmt, validator=self._validator)
         self._updater.on_effects = self._on_effects
         self._reserved = Reservations()
@@ -119,7 +121,7 @@ class TradingService(TradingQueries, RiskInputs):
         task.add_done_callback(self._tasks.discard)
 
     def _on_connection(self, connected: bool, detail: str) -> None:
-        self._events.publish("connection", {
+        self._events.emit("connection", {
             "connected": connected, "detail": detail, "mode": self._settings.qmt_mode,
             "account_id": self._account,
         })  # fmt: skip
@@ -128,11 +130,9 @@ class TradingService(TradingQueries, RiskInputs):
 
     def _on_broker_update(self, update: xm.BrokerUpdate) -> None:
         if isinstance(update, xm.AssetSnapshot):
-            if self._events.subscriber_count:
-                self._events.publish("asset", self._asset_event(update))
+            self._events.emit("asset", self._asset_event(update))
         elif isinstance(update, xm.PositionSnapshot):
-            if self._events.subscriber_count:
-                self._publish_position(update)
+            self._publish_position(update)
         elif not isinstance(update, xm.ConnectionChange):
             self._updater.push(update)
 
@@ -149,10 +149,10 @@ class TradingService(TradingQueries, RiskInputs):
         if name is None:
             self._spawn(self._publish_position_named(p))
             return
-        self._events.publish("position", _position_event(p, name))
+        self._events.emit("position", _position_event(p, name))
 
     async def _publish_position_named(self, p: xm.PositionSnapshot) -> None:
-        self._events.publish("position", _position_event(p, await self._stock_name(p)))
+        self._events.emit("position", _position_event(p, await self._stock_name(p)))
 
     def _on_effects(self, fx: Effects) -> None:
         for order_id in fx.acknowledged:
@@ -281,9 +281,7 @@ class TradingService(TradingQueries, RiskInputs):
             return found, False
         self._reserved.release(tmp_key)
         self._reserved.add(order_id, hold)
-        data = order_json(_Row(order_id, fields))
-        if self._events.subscriber_count:
-            self._events.publish("order", data)
+        data = order_json(_Row(order_id, fields))  # its event went out with the commit
         return await self._submit(order_id, checked, data), True
 
     async def _submit(

@@ -4,7 +4,8 @@ Every change to an existing order row goes through one queue and one worker task
 broker push and a user's cancel can never overwrite each other. The worker drains what is
 queued, applies it in ONE transaction (status move + event + fills; order_moves.Moves),
 commits, and only then publishes events and runs side effects (reservation release, a
-deferred cancel) on the loop.
+deferred cancel) on the loop. The events are appended to the event log inside that same
+transaction, so a reader replaying the log sees exactly what the journal committed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from backend.app.core.errors import DomainError
 from backend.app.db.session import Database
-from backend.app.services.events import EventBus
+from backend.app.services.event_log import EventLog
 from backend.app.services.orders.moves import (
     Command,
     Effects,
@@ -42,7 +43,7 @@ _MAX_BATCH = 512
 
 
 class OrderUpdater:
-    def __init__(self, *, db: Database, events: EventBus, account_id: str) -> None:
+    def __init__(self, *, db: Database, events: EventLog, account_id: str) -> None:
         self._db = db
         self._events = events
         self._account = account_id
@@ -91,11 +92,8 @@ class OrderUpdater:
 
     async def _apply(self, batch: list[tuple[Item, asyncio.Future[Any] | None]]) -> None:
         items = [item for item, _ in batch]
-        snapshot = (
-            set(self.cancel_inflight),
-            set(self.cancel_wanted),
-            bool(self._events.subscriber_count),
-        )
+        # Events are built whether anyone listens or not: they go to the durable log.
+        snapshot = (set(self.cancel_inflight), set(self.cancel_wanted), True)
         try:
             effects = await self._db.run(lambda s: self._apply_sync(s, items, *snapshot))
         except Exception:
@@ -127,8 +125,7 @@ class OrderUpdater:
         for order_id, _ in fx.send_cancel:
             self.cancel_wanted.discard(order_id)
             self.cancel_inflight.add(order_id)
-        for type_, data in fx.events:
-            self._events.publish(type_, data)  # type: ignore[arg-type]
+        self._events.published(fx.seqs, fx.events)
         if self.on_effects is not None:
             self.on_effects(fx)
 
@@ -145,4 +142,5 @@ class OrderUpdater:
             except DomainError as exc:
                 fx.results[i] = exc
         ctx.flush()
+        fx.seqs = self._events.append_sync(s.connection(), fx.events)
         return fx
