@@ -68,7 +68,10 @@ class AsyncQmtClient:
             await self.token()
             try:
                 r = await self._http.request(
-                    call.method, call.path, params=dict(call.params), json=call.json,
+                    call.method,
+                    call.path,
+                    params=dict(call.params),
+                    json=call.json,
                     headers=self._auth.headers(),
                 )
             except httpx.TransportError as exc:

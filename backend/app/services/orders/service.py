@@ -10,6 +10,7 @@ All later changes to an order go through OrderUpdater, the single writer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import uuid
 from collections import deque
@@ -26,6 +27,7 @@ from backend.app.db.repositories import orders as order_repo
 from backend.app.db.session import Database
 from backend.app.domain.actor import Actor
 from backend.app.domain.enums import OrderStatus
+from backend.app.domain.order_state import is_final
 from backend.app.models.orders import OrderCreate, OrderRead
 from backend.app.services.accounts.audit import AuditLog
 from backend.app.services.broker import xt_mapping as xm
@@ -83,6 +85,7 @@ class TradingService(TradingQueries, RiskInputs):
         self._recent: dict[str, deque[float]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._key_locks: dict[str, asyncio.Lock] = {}
+        self._final_waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._started = False
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -157,6 +160,10 @@ class TradingService(TradingQueries, RiskInputs):
     def _on_effects(self, fx: Effects) -> None:
         for order_id in fx.acknowledged:
             self._reserved.release(order_id)
+        for order_id in fx.finished:
+            for fut in self._final_waiters.pop(order_id, ()):
+                if not fut.done():
+                    fut.set_result(None)
         for order_id, broker_id in fx.send_cancel:
             self._spawn(self._send_cancel(order_id, broker_id))
 
@@ -357,6 +364,55 @@ class TradingService(TradingQueries, RiskInputs):
             )  # fmt: skip
         except Exception:
             logger.exception("audit of a rejected order failed")
+
+    # --- what the bulk actions (orders/bulk.py) need --------------------------------------------
+
+    @property
+    def is_connected(self) -> bool:
+        return self._qmt.is_connected()
+
+    @property
+    def account(self) -> str:
+        return self._account
+
+    @property
+    def db(self) -> Database:
+        return self._db
+
+    @property
+    def trading_enabled(self) -> bool:
+        return self._risk.trading_enabled
+
+    @property
+    def validator(self) -> OrderValidator:
+        return self._validator
+
+    def sellable(self, stock_code: str) -> int:
+        """Shares of `stock_code` that may be sold now: T+1 sellable, net of our open sells
+        the broker has not acknowledged yet."""
+        pos = self._qmt.positions.get(stock_code)
+        return max((pos.can_use_volume if pos else 0) - self._reserved.shares(stock_code), 0)
+
+    def held_codes(self) -> list[str]:
+        return sorted(code for code, p in self._qmt.positions.items() if is_held(p))
+
+    async def wait_final(self, order_id: int, wait_seconds: float) -> OrderRead:
+        """The order once it is final (filled, cancelled, ...), or as it is after `wait_seconds`."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._final_waiters.setdefault(order_id, []).append(fut)
+        try:
+            order = await self.get_order(order_id=order_id)  # final before we started waiting?
+            if is_final(order.status):
+                return order
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(fut, wait_seconds)
+            return await self.get_order(order_id=order_id)
+        finally:
+            waiters = self._final_waiters.get(order_id, [])
+            if fut in waiters:
+                waiters.remove(fut)
+            if not waiters:
+                self._final_waiters.pop(order_id, None)
 
     # --- cancelling ----------------------------------------------------------------------------
 
