@@ -55,7 +55,8 @@ def test_events_page_in_seq_order_with_next_since(
     types = {e["type"] for e in events}
     assert {"order", "trade", "position", "asset"} <= types
     statuses = [e["data"]["status"] for e in events if e["type"] == "order"]
-    assert statuses[0] == "pending" and statuses[-1] == "filled"
+    assert statuses[0] == "pending"
+    assert statuses[-1] == "filled"
     assert all(e["data"]["order_id"] == oid for e in events if e["type"] == "order")
     assert all(e["created_at"] for e in events)
     # a cursor past the end: nothing, and the cursor stays
@@ -68,7 +69,8 @@ def test_stream_messages_carry_the_logged_seq(
 ) -> None:
     with client.websocket_connect(f"{STREAM}?token={trader_token}") as ws:
         hello = ws.receive_json()
-        assert hello["type"] == "connection" and hello["data"]["detail"] == "subscribed"
+        assert hello["type"] == "connection"
+        assert hello["data"]["detail"] == "subscribed"
         _fill_one(app, client, h)
         logged = _all_events(client, h, since=hello["seq"])
         got = [ws.receive_json() for _ in logged]
@@ -93,7 +95,8 @@ def test_since_replays_what_was_missed_then_goes_live_without_repeats(
         live = ws.receive_json()
     assert [e["seq"] for e in replayed] == [e["seq"] for e in first if e["seq"] > cut]
     assert live["seq"] > replayed[-1]["seq"]
-    assert live["type"] == "order" and live["data"]["order_id"] == oid
+    assert live["type"] == "order"
+    assert live["data"]["order_id"] == oid
 
 
 def test_expired_since_is_410_and_closes_the_stream_with_4410(
@@ -111,9 +114,9 @@ def test_expired_since_is_410_and_closes_the_stream_with_4410(
     # at the watermark nothing is missing: fine; without since: from the oldest kept
     assert client.get(EVENTS, params={"since": head}, headers=h).status_code == 200
     assert client.get(EVENTS, headers=h).json() == {"items": [], "next_since": head}
-    with client.websocket_connect(f"{STREAM}?token={trader_token}&since=0") as ws:
-        with pytest.raises(WebSocketDisconnect) as exc:
-            ws.receive_json()
+    url = f"{STREAM}?token={trader_token}&since=0"
+    with client.websocket_connect(url) as ws, pytest.raises(WebSocketDisconnect) as exc:
+        ws.receive_json()
     assert exc.value.code == 4410
 
 
