@@ -226,7 +226,7 @@ class BulkActions:
             )  # fmt: skip
         return OrderNotCancellable(
             f"订单 {o.order_id} 已是终态 {o.status.value} / order {o.order_id} is final "
-            f"({o.status.value})", order_id=o.order_id, status=o.status.value,
+            f"({o.status.value})", order_id=o.order_id, order_status=o.status.value,
         )  # fmt: skip
 
     @staticmethod
