@@ -151,7 +151,7 @@ def test_close_refuses_a_bad_order_type(client: TestClient, h: dict[str, str]) -
     assert r.status_code == 422
 
 
-# --- replace ---------------------------------------------------------------------------------------
+# --- replace ------------------------------------------------------------------------------------
 
 
 def test_replace_cancels_then_places_the_rest_at_the_new_price(
