@@ -9,9 +9,10 @@ from live_server import TRADER, Server
 from qmt_api_client import QmtClient
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One server per test module (starting one takes a few seconds)."""
+    """One server for the client's tests (starting one takes seconds); a test that kills its
+    server starts its own."""
     srv = Server(tmp_path_factory.mktemp("client-srv"))
     srv.start()
     srv.add_trader()
