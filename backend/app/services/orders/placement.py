@@ -32,9 +32,10 @@ from backend.app.services.broker import xt_mapping as xm
 from backend.app.services.broker.service import QMTService
 from backend.app.services.event_log import EventLog
 from backend.app.services.orders.journal import JournalWriter, audit_row
+from backend.app.services.orders.moves import Reject
 from backend.app.services.orders.reconcile import NOT_RECEIVED
-from backend.app.services.orders.rows import order_json
-from backend.app.services.orders.updater import OrderUpdater, Reject
+from backend.app.services.orders.rows import FieldsRow, order_json
+from backend.app.services.orders.updater import OrderUpdater
 from backend.app.services.orders.validation import (
     CheckedOrder,
     OrderValidator,
@@ -66,7 +67,7 @@ class OrderPlacement:
         self._audit, self._events, self._validator = audit, events, validator
         self._updater, self._get_order = updater, get_order
         self._journal = JournalWriter(
-            db, events, lambda order_id, fields: ("order", order_json(_Row(order_id, fields)))
+            db, events, lambda order_id, fields: ("order", order_json(FieldsRow(fields, order_id)))
         )
         self.reserved = Reservations()
         self.counters = DayCounters()
@@ -203,7 +204,7 @@ class OrderPlacement:
             return found, False
         self.reserved.release(tmp_key)
         self.reserved.add(order_id, hold)
-        data = order_json(_Row(order_id, fields))  # its event went out with the commit
+        data = order_json(FieldsRow(fields, order_id))  # its event went out with the commit
         return await self._submit(order_id, checked, data), True
 
     async def _submit(
@@ -273,15 +274,3 @@ class OrderPlacement:
             )  # fmt: skip
         except Exception:
             logger.exception("audit of a rejected order failed")
-
-
-class _Row:
-    """The just-inserted order as `order_json` reads it (id + the inserted fields)."""
-
-    __slots__ = ("_f", "id")
-
-    def __init__(self, order_id: int, fields: dict[str, Any]) -> None:
-        self.id, self._f = order_id, fields
-
-    def __getattr__(self, name: str) -> Any:
-        return self._f[name]
