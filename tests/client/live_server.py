@@ -53,12 +53,12 @@ class Server:
         self.proc = subprocess.Popen(  # noqa: S603
             cmd, cwd=self.tmp, env=self.env, stdout=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 150  # a loaded 2-core machine: the import alone took 25 s
         while not self._ready():
             if self.proc.poll() is not None:
                 raise RuntimeError("qmt-api serve exited at start")
             if time.monotonic() > deadline:
-                raise RuntimeError("qmt-api serve not ready in 60 s")
+                raise RuntimeError("qmt-api serve not ready in 150 s")
             time.sleep(0.1)
 
     def _ready(self) -> bool:
