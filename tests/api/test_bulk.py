@@ -33,6 +33,16 @@ def _rest(client: TestClient, h: dict[str, str], code: str, qty: int = 100) -> i
     return int(r.json()["order_id"])
 
 
+def _until_filled(app: FastAPI, client: TestClient, h: dict[str, str], order_id: int) -> None:
+    """Step the simulated market until a marketable order has filled (partial fills first)."""
+    for _ in range(20):
+        step(app)
+        client.portal.call(app.state.trading.drain)  # type: ignore[union-attr]
+        if order_of(client, h, order_id)["status"] == "filled":
+            return
+    raise AssertionError(f"order {order_id} did not fill: {order_of(client, h, order_id)}")
+
+
 def _kill(client: TestClient, admin_token: str, on: bool) -> None:
     r = client.put("/api/v1/trading/kill-switch", json={"trading_enabled": on},
                    headers={"Authorization": f"Bearer {admin_token}"})  # fmt: skip
@@ -106,12 +116,7 @@ def test_close_one_position_sells_all_sellable_at_the_cage_edge(
     assert Decimal(order["price"]) >= edge
     assert Decimal(order["price"]) - edge < Decimal("0.01")
     assert Decimal(order["price"]) >= Decimal(str(q["limit_down"]))
-    for _ in range(20):  # marketable: fills as the simulated market moves
-        step(app)
-        client.portal.call(app.state.trading.drain)  # type: ignore[union-attr]
-        if order_of(client, h, order["order_id"])["status"] == "filled":
-            break
-    assert order_of(client, h, order["order_id"])["status"] == "filled"
+    _until_filled(app, client, h, order["order_id"])
     assert _audit(client, admin_token, "position.close")
 
 
@@ -185,8 +190,7 @@ def test_replace_of_a_filled_order_is_409_order_filled(
     body = {"stock_code": "600519.SH", "side": "buy", "quantity": 100,
             "price": marketable(client, h, "600519.SH", "buy")}  # fmt: skip
     oid = client.post(ORDERS, json=body, headers=h).json()["order_id"]
-    step(app)
-    client.portal.call(app.state.trading.drain)  # type: ignore[union-attr]
+    _until_filled(app, client, h, oid)
     r = client.post(f"/api/v1/trading/orders/{oid}/replace", json={"price": "1.00"}, headers=h)
     assert r.status_code == 409
     assert r.json()["code"] == "ORDER_FILLED"

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
-from trading_kit import ORDERS, manual_app, marketable, passive, step
+from trading_kit import ORDERS, manual_app, marketable, order_of, passive, step
 
 from backend.app.core.config import Settings
 
@@ -39,8 +39,11 @@ def _fill_one(app: FastAPI, client: TestClient, h: dict[str, str]) -> int:
     body = {"stock_code": "600519.SH", "side": "buy", "quantity": 100,
             "price": marketable(client, h, "600519.SH", "buy")}  # fmt: skip
     oid = int(client.post(ORDERS, json=body, headers=h).json()["order_id"])
-    step(app)
-    client.portal.call(app.state.trading.drain)  # type: ignore[union-attr]
+    for _ in range(20):  # step the market until it has filled (partial fills first)
+        step(app)
+        client.portal.call(app.state.trading.drain)  # type: ignore[union-attr]
+        if order_of(client, h, oid)["status"] == "filled":
+            break
     client.portal.call(app.state.event_log.flush)  # type: ignore[union-attr]
     return oid
 
