@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from trading_kit import ORDERS, manual_app, marketable, order_of, passive, quote, step
 
 from backend.app.core.config import Settings
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME
 
 CANCEL_ALL = "/api/v1/trading/orders"
 POSITIONS = "/api/v1/trading/positions"
@@ -231,3 +232,20 @@ def test_replace_of_an_unknown_order_is_404(client: TestClient, h: dict[str, str
     r = client.post("/api/v1/trading/orders/999999/replace", json={}, headers=h)
     assert r.status_code == 404
     assert r.json()["code"] == "ORDER_NOT_FOUND"
+
+
+def test_bulk_actions_spend_the_order_rate_limit(settings_factory: Any) -> None:
+    app = manual_app(settings_factory(rate_limit_orders_per_second=1))
+    codes = []
+    with TestClient(app) as c:
+        form = {"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}
+        token = c.post("/api/v1/auth/token", data=form).json()["access_token"]
+        h = {"Authorization": f"Bearer {token}"}
+        for _ in range(4):  # a burst of two, then 429 with Retry-After
+            r = c.delete(CANCEL_ALL, headers=h)
+            codes.append(r.status_code)
+            if r.status_code == 429:
+                assert r.json()["code"] == "RATE_LIMITED"
+                assert float(r.headers["Retry-After"]) > 0
+    assert codes[:2] == [200, 200]
+    assert 429 in codes[2:]
