@@ -29,6 +29,7 @@ def _load(name: str) -> ModuleType:
 def test_grid_bot_lays_a_grid_and_recentres_on_a_fill(qc: QmtClient, tmp_path: Path) -> None:
     bot = _load("grid_bot")
     bot.CURSOR = tmp_path / "seq"
+    bot.CODE = "600519.SH"  # held since the start (sellable); other tests trade 000001.SZ
     qc.cancel_all(stock_code=bot.CODE)
     center = qc.quote(bot.CODE).last_price
     bot.place_grid(qc, center)
