@@ -76,14 +76,26 @@ def test_replace_returns_the_new_order(qc: QmtClient) -> None:
 
 def test_the_token_is_renewed_before_it_expires_and_after_a_401(server: Server) -> None:
     with QmtClient(server.url, username=TRADER[0], password=TRADER[1]) as c:
+        logins: list[str] = []
+        login = c.login
+
+        def counted() -> str:
+            logins.append(login())
+            return logins[-1]
+
+        c.login = counted  # type: ignore[method-assign]
         c.me()
-        first = c._auth.token
+        assert len(logins) == 1
+        c.me()
+        assert len(logins) == 1  # a live token is reused
         c._auth.renew_at = 0.0  # as if the token were about to expire
         assert c.me().username == TRADER[0]
-        assert c._auth.token != first
+        assert len(logins) == 2  # renewed before the call
         c._auth.token = "garbage"  # revoked early: one 401, a fresh login, the answer
         c._auth.renew_at = float("inf")
         assert c.me().username == TRADER[0]
+        assert len(logins) == 3
+        assert c._auth.token == logins[-1]
 
 
 def test_without_credentials_a_401_is_an_error(server: Server) -> None:
