@@ -10,7 +10,8 @@ import pytest
 from live_server import TRADER, Server
 from qmt_api_client import AsyncQmtClient, Order, QmtApiError, QmtClient
 
-pytestmark = pytest.mark.slow
+# Starting the server (the first test here may) takes tens of seconds on a loaded machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def _passive_buy(c: QmtClient, code: str = "600519.SH", qty: int = 100) -> Order:

@@ -12,7 +12,7 @@ from types import ModuleType
 import pytest
 from qmt_api_client import Event, QmtClient
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # may start the server
 EXAMPLES = Path(__file__).resolve().parents[2] / "client" / "examples"
 
 

@@ -17,6 +17,7 @@ from qmt_api_client import AsyncQmtClient, Event, QmtApiError, QmtClient
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(600),  # starts servers (twice for the kill -9 test): slow when loaded
     pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX-only"),
 ]
 
