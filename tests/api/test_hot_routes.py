@@ -194,3 +194,18 @@ def test_the_openapi_document_still_describes_both_routes(client: TestClient) ->
     paths = client.get("/openapi.json").json()["paths"]
     assert "post" in paths[ORDERS]
     assert "get" in paths[ORDER_LIST]
+
+
+def test_the_hot_routes_know_every_parameter_of_the_routes_they_stand_in_for() -> None:
+    """A parameter (a dependency, a header, a query) added to either FastAPI route must be
+    handled in api/hot_routes.py too, or the fast path would skip it: this fails first."""
+    from inspect import signature
+
+    from backend.app.api.v1 import trading
+
+    assert list(signature(trading.place_order).parameters) == [
+        "body", "request", "response", "user", "idempotency_key",
+    ]  # fmt: skip
+    assert list(signature(trading.list_orders).parameters) == [
+        "trading", "_", "status", "stock_code", "side", "since", "limit", "cursor",
+    ]  # fmt: skip

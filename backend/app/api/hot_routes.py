@@ -15,6 +15,10 @@ itself, so every error keeps its exact shape. The FastAPI routes stay registered
 still answer those requests and still describe both operations in the OpenAPI document.
 Errors raised here (401/403/429, domain errors) go through the app's exception handlers,
 as from any route.
+
+Keep them in step: a dependency added to the trading router (api/v1/router.py) or a parameter
+added to either route must be handled here too (tests/api/test_hot_routes.py checks the routes'
+parameters and fails first).
 """
 
 from __future__ import annotations
