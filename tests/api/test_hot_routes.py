@@ -209,3 +209,43 @@ def test_the_hot_routes_know_every_parameter_of_the_routes_they_stand_in_for() -
     assert list(signature(trading.list_orders).parameters) == [
         "trading", "_", "status", "stock_code", "side", "since", "limit", "cursor",
     ]  # fmt: skip
+
+
+def _dependencies_of(app: FastAPI, method: str, path: str) -> set[str]:
+    """The names of every dependency FastAPI solves for `method path`: the including routers'
+    and the route's own, recursively (FastAPI internals: this test is the place to notice
+    when they move)."""
+    from fastapi.routing import APIRoute, _IncludedRouter
+
+    def walk(routes: list[Any], prefix: str, inherited: list[Any]) -> set[str] | None:
+        for r in routes:
+            if isinstance(r, _IncludedRouter):
+                ctx = r.include_context
+                found = walk(r.original_router.routes, prefix + ctx.prefix,
+                             [*inherited, *ctx.dependencies])  # fmt: skip
+                if found is not None:
+                    return found
+            elif isinstance(r, APIRoute) and prefix + r.path == path and method in r.methods:
+                names = {d.dependency.__name__ for d in [*inherited, *r.dependencies]}
+                stack = list(r.dependant.dependencies)
+                while stack:
+                    d = stack.pop()
+                    names.add(getattr(d.call, "__name__", type(d.call).__name__))
+                    stack.extend(d.dependencies)
+                return names
+        return None
+
+    found = walk(app.router.routes, "", [])
+    assert found is not None, f"{method} {path} not found"
+    return found
+
+
+def test_the_hot_routes_call_every_dependency_fastapi_would(app: FastAPI) -> None:
+    """A dependency added to a router above these routes (or to them) must be called in
+    api/hot_routes.py too; update both lists when it is."""
+    assert _dependencies_of(app, "POST", ORDERS) == {
+        "require_viewer", "order_trader", "OAuth2PasswordBearer",
+    }  # fmt: skip
+    assert _dependencies_of(app, "GET", ORDER_LIST) == {
+        "require_viewer", "get_trading", "OAuth2PasswordBearer",
+    }  # fmt: skip

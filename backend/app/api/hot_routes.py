@@ -9,9 +9,9 @@ first in the app's route table and does the same steps directly, calling the ver
 functions (`require`, `order_trader`, `OrderCreate`, the service, the response builder).
 
 Only a request that is plainly valid takes this path. Anything else — a body that is not
-JSON or fails `OrderCreate`, a query parameter it does not know or that is repeated, an
-Idempotency-Key too long — is handed, untouched (the body replayed), to the FastAPI route
-itself, so every error keeps its exact shape. The FastAPI routes stay registered: they
+JSON or fails `OrderCreate`, a query the route's own parameter types refuse or a repeated
+parameter, an Idempotency-Key too long — is handed, untouched (the body replayed), to the
+FastAPI route itself, so every error keeps its exact shape. The FastAPI routes stay registered: they
 still answer those requests and still describe both operations in the OpenAPI document.
 Errors raised here (401/403/429, domain errors) go through the app's exception handlers,
 as from any route.
@@ -23,30 +23,27 @@ parameters and fails first).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from inspect import signature
+from typing import Any, get_args
 
 import orjson
-from fastapi import FastAPI, Response
-from pydantic import TypeAdapter, ValidationError
+from fastapi import FastAPI, Response, params
+from pydantic import BaseModel, ValidationError, create_model
 from starlette._utils import get_route_path
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import Message, Receive, Scope, Send
 
 from backend.app.api.deps import oauth2_scheme, order_trader, require
+from backend.app.api.v1 import trading
 from backend.app.api.v1.trading import JSONBytes, placed_response
-from backend.app.domain.enums import Role, Side
-from backend.app.models.orders import OrderCreate, OrderStatusFilter
+from backend.app.domain.enums import Role
+from backend.app.models.orders import OrderCreate
 from backend.app.services.orders.rows import page_json
 
 PREFIX = "/api/v1/trading"
 _DECLINED = "qmt.hot_route_declined"  # scope key: this request goes to the FastAPI route
-_LIMIT = re.compile(r"[1-9][0-9]{0,2}")  # 1..999; the route's bound is 500
-_MAX_LIMIT = 500
-_MAX_TEXT = 32  # stock_code, cursor: Query(max_length=32)
-_STATUS: TypeAdapter[Any] = TypeAdapter(OrderStatusFilter)
 _viewer = require(Role.VIEWER)
 
 Handler = Callable[[Request, bytes], Awaitable[Response | None]]
@@ -135,39 +132,32 @@ async def place_order(request: Request, body: bytes) -> Response | None:
     return await placed_response(request, order, user, key, extra)
 
 
+def _query_model() -> type[BaseModel]:
+    """The query parameters of `trading.list_orders`, taken from its own signature (types,
+    bounds, patterns, defaults), as one pydantic model: the route's rules, not a copy."""
+    fields: dict[str, Any] = {}
+    for name, p in signature(trading.list_orders, eval_str=True).parameters.items():
+        if any(isinstance(m, params.Depends) for m in get_args(p.annotation)[1:]):
+            continue  # the service and the viewer guard: called below
+        fields[name] = (p.annotation, p.default)
+    return create_model("OrdersQuery", **fields)
+
+
+_ORDERS_QUERY = _query_model()
+
+
 def _orders_query(request: Request) -> dict[str, Any]:
     q = request.query_params
-    args: dict[str, Any] = {}
-    for name in q:
-        values = q.getlist(name)
-        if len(values) > 1:
-            raise _Decline
-        value = values[0]
-        if name == "limit":
-            if not _LIMIT.fullmatch(value) or int(value) > _MAX_LIMIT:
-                raise _Decline
-            args["limit"] = int(value)
-        elif name in ("cursor", "stock_code"):
-            if len(value) > _MAX_TEXT:
-                raise _Decline
-            args[name] = value
-        elif name == "status":
-            try:
-                args["status"] = _STATUS.validate_python(value)
-            except ValidationError as exc:
-                raise _Decline from exc
-        elif name == "side":
-            try:
-                args["side"] = Side(value)
-            except ValueError as exc:
-                raise _Decline from exc
-        else:  # `since` (a datetime) and anything unknown: FastAPI's parsing, as ever
-            raise _Decline
-    return args
+    if len(q.multi_items()) != len(q):
+        raise _Decline  # a repeated parameter: FastAPI's choice of value, FastAPI's answer
+    try:
+        return _ORDERS_QUERY.model_validate(dict(q)).model_dump()
+    except ValidationError as exc:
+        raise _Decline from exc
 
 
 async def list_orders(request: Request, _body: bytes) -> Response | None:
-    """`trading.list_orders` for plain query parameters (all but `since`)."""
+    """`trading.list_orders` for query parameters its own rules accept."""
     try:
         args = _orders_query(request)
     except _Decline:
