@@ -21,6 +21,7 @@ from fastapi.openapi.utils import get_openapi
 from loguru import logger
 
 from backend.app.api import ops
+from backend.app.api.hot_routes import install_hot_routes
 from backend.app.api.middleware import install_middleware
 from backend.app.api.problems import install_problem_handlers
 from backend.app.api.v1.router import build_api_router
@@ -262,5 +263,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_middleware(app, metrics_enabled=settings.metrics_enabled)
     app.include_router(ops.router)
     app.include_router(build_api_router())
+    install_hot_routes(app)  # the order routes' fast path, first in the table
     _install_openapi(app)
     return app
