@@ -39,6 +39,7 @@ from backend.app.services.risk_sync import RiskStateSync
 from backend.app.services.strategies import build_strategies
 from backend.app.services.trading_service import TradingService
 from backend.app.services.users import UserService
+from backend.app.web import install_web
 from xtquant_adapter.sim.booklock import SimBooksLocked
 
 Step = Callable[[FastAPI, Settings], AbstractAsyncContextManager[None]]
@@ -234,7 +235,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=app_version(),
         openapi_tags=TAGS,
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True},
+        # /docs and /redoc come from backend.app.web, on local assets (FastAPI's load a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_problem_handlers(app)
@@ -256,5 +259,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_middleware(app, metrics_enabled=settings.metrics_enabled)
     app.include_router(ops.router)
     app.include_router(build_api_router())
+    install_web(app, swagger_ui_parameters={"persistAuthorization": True})
     _install_openapi(app)
     return app
