@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -36,5 +37,12 @@ def render(path: Path, title: str, curve: list[list[object]], initial: float) ->
         bottom.grid(alpha=0.3)
         fig.autofmt_xdate()
         fig.tight_layout()
-        fig.savefig(path, format="png")
+        # Written beside the target and renamed over it: a reader (GET /runs/{id}/chart) sees
+        # the old picture or the new one, never a half-written PNG.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            fig.savefig(tmp, format="png")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
     return path
