@@ -68,8 +68,8 @@ async function start() {
   const ticket = $('#ticket-panel');
   if (!canTrade() && ticket) ticket.remove();
   else if (canTrade() && !ticketReady) { initTicket(); ticketReady = true; }
+  startLive(); // the socket opens while the status loads: one round trip less before the tables
   await refreshStatus();
-  startLive();
   selectView('trade');
 }
 
