@@ -329,4 +329,5 @@ def test_screenshots_desktop_and_phone(open_console: OpenConsole, api: httpx.Cli
     desktop.get_by_role("button", name="回测").click()
     expect(desktop.locator("#run-detail")).to_contain_text("已完成", timeout=60_000)
     expect(desktop.locator("svg.chart")).to_be_visible()
+    desktop.locator("#run-detail").evaluate("e => e.scrollIntoView({block: 'end'})")
     save_screenshot(desktop, "console-strategies")

@@ -9,7 +9,8 @@ function s(tag, attrs = {}, text) {
   return el;
 }
 
-/** curve: [[iso time, value], ...]; initial: starting cash. Returns an <svg>. */
+/** curve: [[iso time, value], ...]; initial: starting cash; labels.title names it for screen
+ * readers (the heading above the chart says which part is which). Returns an <svg>. */
 export function equityChart(curve, initial, labels) {
   const W = 760; const H = 300; const L = 70; const R = 12; const T = 12; const mid = 205; const B = 280;
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': labels.title });
@@ -34,10 +35,8 @@ export function equityChart(curve, initial, labels) {
   const area = `${L},${mid} ${dd.map((v, i) => `${x(i).toFixed(1)},${yd(v).toFixed(1)}`).join(' ')} ${W - R},${mid}`;
   svg.append(s('polygon', { points: area, class: 'drawdown' }));
   svg.append(s('line', { x1: L, x2: W - R, y1: mid, y2: mid, class: 'grid-line' }));
-  svg.append(s('text', { x: L - 6, y: yd(ddLo) + 4, class: 'axis', 'text-anchor': 'end' }, `${ddLo.toFixed(1)}%`));
+  svg.append(s('text', { x: L - 6, y: yd(ddLo) + 4, class: 'axis', 'text-anchor': 'end' }, `${ddLo.toFixed(Math.abs(ddLo) < 1 ? 2 : 1)}%`));
   svg.append(s('text', { x: L - 6, y: mid + 4, class: 'axis', 'text-anchor': 'end' }, '0%'));
-  svg.append(s('text', { x: L + 4, y: T + 10, class: 'axis legend' }, labels.equity));
-  svg.append(s('text', { x: L + 4, y: mid + 14, class: 'axis legend' }, labels.drawdown));
   const day = (i) => String(curve[i][0]).slice(0, 10);
   svg.append(s('text', { x: L, y: H - 4, class: 'axis' }, day(0)));
   svg.append(s('text', { x: W - R, y: H - 4, class: 'axis', 'text-anchor': 'end' }, day(curve.length - 1)));

@@ -61,7 +61,7 @@ const EN = {
   '运行已开始': 'Run started', '确认以实盘账户运行策略？': 'Run the strategy against the trading account?',
   '策略将通过本网关的券商账户下单（模拟盘或实盘），直到停止。':
     'The strategy places orders through this gateway\'s broker account (simulated or live) until stopped.',
-  '推送': 'Stream', '运行': 'Run', '日志共': 'Log lines:', '行': '', '显示最近': 'showing the last',
+  '推送': 'Stream', '回撤': 'Drawdown', '上': 'top', '下': 'bottom', '运行': 'Run', '日志共': 'Log lines:', '行': '', '显示最近': 'showing the last',
 };
 
 let lang = localStorage.getItem('qmt.lang') === 'en' ? 'en' : 'zh';

@@ -152,11 +152,13 @@ function renderDetail(run) {
       metric('胜率', res.win_rate == null ? '—' : `${(res.win_rate * 100).toFixed(1)}%`),
       metric('成交笔数', res.trades_count ?? '—'),
       metric('期末权益', res.final_equity == null ? '—' : money(res.final_equity))),
-    Array.isArray(res.equity_curve) && res.equity_curve.length > 1
-      ? h('div', { class: 'chart-box' }, h('h3', {}, t('权益曲线与回撤')), equityChart(res.equity_curve, run.config?.initial_cash ?? res.equity_curve[0][1], { title: t('权益曲线与回撤'), equity: t('总资产'), drawdown: t('最大回撤') }))
-      : '',
-    h('h3', {}, t('运行日志'), h('span', { class: 'muted' }, total > log.length ? ` ${t('日志共')} ${total} ${t('行')}，${t('显示最近')} ${log.length} ${t('行')}` : ` ${total}`)),
-    logBox);
+    h('div', { class: 'run-body' },
+      Array.isArray(res.equity_curve) && res.equity_curve.length > 1
+        ? h('div', { class: 'chart-box' }, h('h3', {}, `${t('权益曲线与回撤')}`, h('span', { class: 'muted' }, ` — ${t('上')}: ${t('总资产')} · ${t('下')}: ${t('回撤')}`)), equityChart(res.equity_curve, run.config?.initial_cash ?? res.equity_curve[0][1], { title: t('权益曲线与回撤'), equity: t('总资产'), drawdown: t('回撤') }))
+        : h('div', {}),
+      h('div', { class: 'log-box' },
+        h('h3', {}, t('运行日志'), h('span', { class: 'muted' }, total > log.length ? ` ${t('日志共')} ${total} ${t('行')}，${t('显示最近')} ${log.length} ${t('行')}` : ` ${total}`)),
+        logBox)));
   if (!pre || keepScroll) logBox.scrollTop = logBox.scrollHeight;
   else logBox.scrollTop = pre.scrollTop;
 }
