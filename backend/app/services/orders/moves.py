@@ -21,11 +21,12 @@ from backend.app.db.tables import Order, OrderEvent, Trade
 from backend.app.domain.enums import OrderStatus, Side
 from backend.app.domain.order_state import FINAL, IllegalTransition, advance, implied_by_fills
 from backend.app.services.broker import xt_mapping as xm
-from backend.app.services.orders.rows import order_json, trade_json
+from backend.app.services.orders.rows import FieldsRow, order_json, trade_json
 
 S = OrderStatus
 _PRICE = Decimal("0.0001")
 _INSERT_EVENT = insert(cast(Table, OrderEvent.__table__))
+_INSERT_TRADE = insert(cast(Table, Trade.__table__))
 _ORDERS = cast(Table, Order.__table__)
 _COLUMNS = tuple(c.key for c in _ORDERS.columns)
 _UPDATES: dict[tuple[str, ...], Any] = {}
@@ -129,8 +130,6 @@ def order_read_dict(o: Any) -> dict[str, Any]:
     return order_json(o)
 
 
-def trade_read_dict(t: Trade) -> dict[str, Any]:
-    return trade_json(t)
 
 
 class Moves:
@@ -310,25 +309,25 @@ class Moves:
         if side is None:
             logger.warning("fill {} has no side and no order; skipped", t.trade_id)
             return
-        trade = Trade(
-            account_id=self.account, broker_trade_id=t.trade_id, order_id=o.id if o else None,
-            broker_order_id=t.broker_order_id, stock_code=t.stock_code, side=side.value,
-            price=t.price, quantity=t.quantity, amount=t.amount, commission=t.commission,
-            traded_at=t.traded_at,
-        )  # fmt: skip
-        self.s.add(trade)
+        trade = {
+            "account_id": self.account, "broker_trade_id": t.trade_id,
+            "order_id": o.id if o else None, "broker_order_id": t.broker_order_id,
+            "stock_code": t.stock_code, "side": side.value, "price": t.price,
+            "quantity": t.quantity, "amount": t.amount, "commission": t.commission,
+            "traded_at": t.traded_at,
+        }  # fmt: skip
+        conn = self.s.connection()
+        conn.execute(_INSERT_TRADE, trade)  # Core, like every other journal write
         if o is not None:
             self._set_broker_id(o, t.broker_order_id)
-            self.s.flush()
-            qty, amount = trade_repo.totals(self.s, o.id)
+            qty, amount = trade_repo.totals_core(conn, o.id)
             if qty >= o.filled_quantity and qty > 0:
                 o.filled_quantity = qty
                 o.avg_fill_price = (amount / qty).quantize(_PRICE, rounding=ROUND_HALF_UP)
             self._follow_fills(o)
             self._changed(o)
         if self.publish:
-            self.s.flush()
-            self.fx.events.append(("trade", trade_read_dict(trade)))
+            self.fx.events.append(("trade", trade_json(FieldsRow(trade))))
 
     def _response(self, r: xm.OrderResponse) -> None:
         o = self.find(r.order_id, r.broker_order_id)

@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 
-
 _FEN = Decimal("0.01")
 
 
@@ -81,6 +80,19 @@ def trade_json(t: Any) -> dict[str, Any]:
         "price": _px_str(t.price), "quantity": t.quantity, "amount": _px_str(t.amount),
         "commission": _px_str(t.commission), "traded_at": iso(t.traded_at),
     }  # fmt: skip
+
+
+class FieldsRow:
+    """Fields about to be (or just) inserted, read as attributes the way `order_json` and
+    `trade_json` read a row — so a new row's JSON comes from the one definition too."""
+
+    __slots__ = ("_f", "id")
+
+    def __init__(self, fields: dict[str, Any], row_id: int | None = None) -> None:
+        self.id, self._f = row_id, fields
+
+    def __getattr__(self, name: str) -> Any:
+        return self._f[name]
 
 
 def dumps(data: Any) -> bytes:
