@@ -202,7 +202,13 @@ function init() {
   });
   document.addEventListener('qmt:refresh-status', refreshStatus);
   document.addEventListener('qmt:kill-switch', (e) => { store.kill = e.detail; store.status = { ...store.status, trading_enabled: e.detail.trading_enabled }; changed(); });
-  onLangChange(() => { applyColors(); changed(); renderBook(); selectView(currentView); });
+  onLangChange(() => {
+    applyColors();
+    delete $('#view-strategies').dataset.built; // its form is built in the language of the moment
+    changed();
+    if (canTrade()) renderBook();
+    selectView(currentView);
+  });
   initTables({ pickPosition: fillFromPosition });
   initStrategies();
   initAdmin();

@@ -50,6 +50,7 @@ export function initTicket() {
   });
   el.form.addEventListener('submit', (e) => e.preventDefault());
   document.addEventListener('keydown', hotkeys);
+  setSide('buy');
   renderBook();
 }
 
