@@ -1,5 +1,5 @@
 // The console's entry point: login, the role's views, snapshots + the live stream, the status line.
-import { api, setToken, getToken, whenUnauthorized } from './api.js';
+import { allPages, api, getToken, setToken, whenUnauthorized } from './api.js';
 import { initAdmin, showAdminView } from './admin.js';
 import { $, $$, h, toast } from './dom.js';
 import { mask, SESSION, todayStartIso } from './fmt.js';
@@ -90,14 +90,14 @@ async function loadSnapshots() {
   const [account, positions, orders, trades] = await Promise.all([
     api('GET', '/api/v1/trading/account-info'),
     api('GET', '/api/v1/trading/positions'),
-    api('GET', '/api/v1/trading/orders', { query: { since, limit: 500 } }),
-    api('GET', '/api/v1/trading/trades', { query: { since, limit: 500 } }),
+    allPages('/api/v1/trading/orders', { since }),
+    allPages('/api/v1/trading/trades', { since }),
   ]);
   store.account = account;
   store.positions.clear();
   positions.items.forEach(putPosition);
-  orders.items.forEach(putOrder);
-  trades.items.forEach(putTrade);
+  orders.forEach(putOrder);
+  trades.forEach(putTrade);
   changed();
 }
 

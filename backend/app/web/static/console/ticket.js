@@ -213,7 +213,8 @@ export function refresh() {
   el.canSell.querySelector('b').textContent = tk.inst ? fmtQty(c.sellable) : '—';
   const halted = !tradingEnabled();
   el.halted.hidden = !halted;
-  el.form.hidden = halted;
+  // Until the status is known the form stays hidden: never a form that turns out unsendable.
+  el.form.hidden = halted || !store.status;
   if (halted) {
     const reason = store.kill?.reason || store.status?.detail || '';
     el.halted.replaceChildren(h('strong', {}, t('交易暂停')), h('p', {}, t('交易已暂停：交易开关已关闭，新委托不会被接受；撤单仍可进行。')),
