@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -34,16 +35,12 @@ PASSWORDS = {"admin": "admin-pass-123", "alice": "alice-pass-123", "vic": "vic-p
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` "
-        "(or set CHROMIUM_PATH); the browser suite needs a system Chromium",
-        allow_module_level=True,
-    )
-
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright  # noqa: E402
-
-pytestmark = pytest.mark.slow
+CHROMIUM_MISSING = (
+    None
+    if Path(CHROMIUM).exists()
+    else f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` "
+    "(or set CHROMIUM_PATH); the browser suite needs a system Chromium"
+)
 
 
 def _free_port() -> int:

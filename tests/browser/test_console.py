@@ -9,10 +9,15 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, ConsolePage, save_screenshot
+from tests.browser.conftest import CHROMIUM_MISSING, DESKTOP, PHONE, ConsolePage, save_screenshot
 
+if CHROMIUM_MISSING:
+    pytest.skip(CHROMIUM_MISSING, allow_module_level=True)
+
+pytestmark = pytest.mark.slow  # a server subprocess and a browser
 OpenConsole = Callable[..., ConsolePage]
 FILL_TIMEOUT = 15_000  # ms: the simulator matches once a second
 
