@@ -107,12 +107,12 @@ class Expire:
 
 
 @dataclass(slots=True)
-class _Barrier:
+class Barrier:
     """`drain()`: applied after everything queued before it."""
 
 
 Command = MarkCancel | Reject | Expire
-Item = xm.BrokerUpdate | Command | _Barrier
+Item = xm.BrokerUpdate | Command | Barrier
 
 
 @dataclass(slots=True)
@@ -124,12 +124,6 @@ class Effects:
     send_cancel: list[tuple[int, int]] = field(default_factory=list)  # (order_id, broker id)
     cancel_wanted: set[int] = field(default_factory=set)  # cancel once the broker id comes
     results: dict[int, Any] = field(default_factory=dict)  # index in batch -> result
-
-
-def order_read_dict(o: Any) -> dict[str, Any]:
-    return order_json(o)
-
-
 
 
 class Moves:
@@ -263,7 +257,7 @@ class Moves:
     def _changed(self, o: JournalOrder) -> None:
         o.updated_at = self.now
         if self.publish:
-            self.fx.events.append(("order", order_read_dict(o)))
+            self.fx.events.append(("order", order_json(o)))
 
     def _order_update(self, u: xm.OrderUpdate) -> None:
         o = self.find(u.order_id, u.broker_order_id)
@@ -380,7 +374,7 @@ class Moves:
             else:
                 self.fx.cancel_wanted.add(o.id)
             self._changed(o)
-        return order_read_dict(o)
+        return order_json(o)
 
     def _reject(self, r: Reject) -> None:
         o = self.get(r.order_id)

@@ -32,9 +32,10 @@ from backend.app.services.broker import xt_mapping as xm
 from backend.app.services.broker.service import QMTService
 from backend.app.services.events import EventBus
 from backend.app.services.orders.journal import JournalWriter, audit_row
+from backend.app.services.orders.moves import Reject
 from backend.app.services.orders.reconcile import NOT_RECEIVED
 from backend.app.services.orders.rows import FieldsRow, order_json
-from backend.app.services.orders.updater import OrderUpdater, Reject
+from backend.app.services.orders.updater import OrderUpdater
 from backend.app.services.orders.validation import (
     CheckedOrder,
     OrderValidator,
