@@ -1,8 +1,8 @@
 """Browser tests of the console: a real `qmt-api serve` subprocess on a free port, driven by
 Playwright through Debian's Chromium (`apt-get install chromium`; no browser is downloaded).
 
-    console_server   base URL of the server (session-wide), with users admin / alice (trader) /
-                     vic (viewer) and starting positions 600519.SH:1000, 000001.SZ:5000
+    console_server   base URL of the server (one per test module), with users admin,
+                     alice (trader), vic (viewer); positions 600519.SH:1000, 000001.SZ:5000
     api              an httpx client logged in as admin, for setting things up and checking
     open_console(user, viewport=None) -> ConsolePage: a logged-in page in a fresh context;
                      at teardown it asserts no console errors and no request off the origin
@@ -49,7 +49,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs an event loop in this thread while it is
+# open, and every later test calling asyncio.run() would fail ("a running event loop").
+@pytest.fixture(scope="module")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("console")
     port = _free_port()
@@ -116,14 +118,14 @@ def _token(base: str, user: str) -> str:
     return str(r.json()["access_token"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def api(console_server: str) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {_token(console_server, 'admin')}"}
     with httpx.Client(base_url=console_server, headers=headers, timeout=10) as client:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
