@@ -41,6 +41,7 @@ from backend.app.services.risk.engine import RiskEngine
 from backend.app.services.risk.rate_limit import RateLimiter
 from backend.app.services.risk.sync import RiskStateSync
 from backend.app.services.strategies import build_strategies
+from backend.app.web import install_web
 from xtquant_adapter.sim.booklock import SimBooksLocked
 
 Step = Callable[[FastAPI, Settings], AbstractAsyncContextManager[None]]
@@ -241,7 +242,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=app_version(),
         openapi_tags=TAGS,
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True},
+        # /docs and /redoc come from backend.app.web, on local assets (FastAPI's load a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_problem_handlers(app)
@@ -264,5 +267,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(build_api_router())
     install_hot_routes(app)  # the order routes' fast path, first in the table
+    install_web(app, swagger_ui_parameters={"persistAuthorization": True})
     _install_openapi(app)
     return app
