@@ -23,17 +23,17 @@ class Settings(BaseSettings):
     qmt_mode: Literal["simulated", "live"] = "simulated"
     miniqmt_account_id: str = "SIM000001"
     miniqmt_userdata_path: Path | None = None
-    miniqmt_session_id: int | None = None            # None -> a fresh unique id per connect
+    miniqmt_session_id: int | None = None  # None -> a fresh unique id per connect
 
     # --- storage ------------------------------------------------------------------------
     database_url: str = "sqlite:///./data/qmt_api.db"
-    data_dir: Path = Path("./data")                  # simulator books, charts, run artefacts
+    data_dir: Path = Path("./data")  # simulator books, charts, run artefacts
 
     # --- auth ---------------------------------------------------------------------------
-    jwt_secret_key: SecretStr | None = None          # None -> random key + warning (simulated only)
+    jwt_secret_key: SecretStr | None = None  # None -> random key + warning (simulated only)
     jwt_expire_minutes: int = Field(default=60 * 12, gt=0)
     admin_username: str = "admin"
-    admin_password: SecretStr | None = None          # None -> generated and printed once
+    admin_password: SecretStr | None = None  # None -> generated and printed once
 
     # --- simulator ----------------------------------------------------------------------
     sim_initial_cash: Decimal = Decimal("1000000")
@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # How often each process re-reads the kill switch and risk rules that another process
     # sharing the database may have changed (one small SELECT); Redis makes it immediate.
     risk_state_refresh_seconds: float = Field(default=1.0, gt=0, le=3600)
+    # Days the event log (the stream's `seq`, resumable with `since`) is kept; 0 = forever.
+    event_retention_days: float = Field(default=7, ge=0)
     metrics_enabled: bool = True
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     host: str = "127.0.0.1"
