@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from backend.app.services.strategies.account import BacktestAccount
-from backend.app.services.strategies.qmt_api import OrderIntent, RunLog
+from backend.app.services.strategies.qmt_api import OrderIntent
+from backend.app.services.strategies.runlog import RunLog
 from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.fees import FeeSchedule

@@ -18,8 +18,8 @@ import pytest
 
 from backend.app.services.strategies.backtest import BacktestSpec, run_backtest
 from backend.app.services.strategies.guard import Guard, StrategyError
-from backend.app.services.strategies.qmt_api import RunLog
-from backend.app.services.strategies.trade import quote_price
+from backend.app.services.strategies.live_market import quote_price
+from backend.app.services.strategies.runlog import RunLog
 
 BARS = """\
 time,open,high,low,close,volume
@@ -377,7 +377,7 @@ def test_trade_mode_prices_of_qmt_price_types() -> None:
 
 
 def test_trade_mode_sectors_come_from_xtdata_when_it_has_them() -> None:
-    from backend.app.services.strategies.trade import LiveMarket
+    from backend.app.services.strategies.live_market import LiveMarket
 
     class Bare:
         def get_bars(self, code: str, period: str, count: int) -> list[dict[str, Any]]:

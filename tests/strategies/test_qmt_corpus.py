@@ -21,7 +21,7 @@ import pytest
 from backend.app.services.strategies.backtest import BacktestSpec, run_backtest
 from backend.app.services.strategies.guard import Guard, script_error_text
 from backend.app.services.strategies.loader import read_source
-from backend.app.services.strategies.qmt_api import RunLog
+from backend.app.services.strategies.runlog import RunLog
 
 MANIFEST = json.loads(
     (Path(__file__).parent / "qmt_corpus" / "manifest.json").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ import pytest
 
 from backend.app.services.strategies.backtest import BacktestSpec, run_backtest
 from backend.app.services.strategies.guard import Guard
-from backend.app.services.strategies.qmt_api import RunLog
+from backend.app.services.strategies.runlog import RunLog
 
 # Five daily bars. Previous close 10.50 puts day 3's limit-up at 11.55.
 FIVE_BARS = """\

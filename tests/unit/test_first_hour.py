@@ -16,7 +16,7 @@ from backend.app.cli.strategy import _print_log
 from backend.app.core.config import Settings
 from backend.app.main import create_app
 from backend.app.services.strategies import chart
-from backend.app.services.strategies.qmt_api import RunLog
+from backend.app.services.strategies.runlog import RunLog
 
 PRINTS_30_LINES = """
 def handlebar(C):

@@ -30,7 +30,7 @@ from backend.app.services.strategies import loader
 from backend.app.services.strategies.backtest import BacktestSpec, run_backtest
 from backend.app.services.strategies.bars import BarDataError
 from backend.app.services.strategies.guard import Execution, Guard, StrategyError
-from backend.app.services.strategies.qmt_api import RunLog
+from backend.app.services.strategies.runlog import RunLog
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.fees import FeeSchedule
 

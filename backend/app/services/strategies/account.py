@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from backend.app.services.strategies.bars import local_dt
-from backend.app.services.strategies.qmt_api import OrderIntent, RunLog
+from backend.app.services.strategies.qmt_api import OrderIntent
 from backend.app.services.strategies.records import (
     FLAG_BUY,
     FLAG_SELL,
@@ -44,6 +44,7 @@ from backend.app.services.strategies.records import (
     PositionRecord,
     split_code,
 )
+from backend.app.services.strategies.runlog import RunLog
 from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.ashare.codes import board_of, is_tradable_board
 from xtquant_adapter.ashare.fees import FeeSchedule, fen, order_fees

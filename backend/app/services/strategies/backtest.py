@@ -30,7 +30,8 @@ from backend.app.services.strategies.guard import Guard
 from backend.app.services.strategies.hooks import ScriptHooks
 from backend.app.services.strategies.loader import load as load_script
 from backend.app.services.strategies.paints import Paints
-from backend.app.services.strategies.qmt_api import QmtApi, RunLog
+from backend.app.services.strategies.qmt_api import QmtApi
+from backend.app.services.strategies.runlog import RunLog
 from backend.app.services.strategies.sources import (
     Bars,
     add_code,

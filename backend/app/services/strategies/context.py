@@ -19,10 +19,14 @@ from backend.app.services.strategies.bars import (
     BarSeries,
     check_period,
     label_ms,
-    parse_when,
-    prev_closes,
-    start_of_label,
     timetag,
+)
+from backend.app.services.strategies.frames import (
+    ALL_FIELDS,
+    bar_columns,
+    check_fields,
+    frame,
+    window,
 )
 from backend.app.services.strategies.guard import Guard, StrategyError
 from backend.app.services.strategies.paints import Paints
@@ -31,9 +35,6 @@ from backend.app.services.strategies.qmt_names import UNSUPPORTED_CONTEXT, unsup
 from backend.app.services.strategies.records import split_code
 from xtquant_adapter.ashare.codes import InvalidStockCode, normalize_code
 
-ALL_FIELDS: Final = (
-    "time", "open", "high", "low", "close", "volume", "amount", "preClose", "suspendFlag",
-)  # fmt: skip
 PERIOD_OF_MS: Final = {86_400_000: "1d", 60_000: "1m"}
 
 
@@ -189,7 +190,7 @@ class ContextInfo:
     ) -> list[str]:  # fmt: skip
         """Trading days (YYYYMMDD) of `stockcode`'s daily bars up to the current bar."""
         series = self._history(stockcode or self.stock_code, "1d")
-        lo, hi = _window(series, start_date, end_date, int(count))
+        lo, hi = window(series, start_date, end_date, int(count))
         return [timetag(t, "1d") for t in series.time[lo:hi]]
 
     def get_full_tick(self, stock_code: Sequence[str] | str = ()) -> dict[str, dict[str, Any]]:
@@ -266,7 +267,7 @@ class ContextInfo:
             series = self._history(raw, period)
             if not len(series):
                 continue
-            row = {k: v[-1] for k, v in _columns(series, list(ALL_FIELDS)).items()}
+            row = {k: v[-1] for k, v in bar_columns(series, list(ALL_FIELDS)).items()}
             out[raw] = {**row, "time": label_ms(series.time[-1], period)}
         return out
 
@@ -304,7 +305,7 @@ class ContextInfo:
             series = self._history(code, period)
             if not series:
                 continue
-            values = _columns(series, [field])[field]
+            values = bar_columns(series, [field])[field]
             out[code] = list(values[-int(len) :]) if int(len) > 0 else []
         return out
 
@@ -327,10 +328,10 @@ class ContextInfo:
         """
         period = self._period(period)
         wanted = list(fields) or list(ALL_FIELDS)
-        _check_fields(wanted)
+        check_fields(wanted)
         out: dict[str, Any] = {}
         for raw in _codes(stock_code) or [self.stock_code]:
-            out[raw] = _frame(self._history(raw, period), wanted, start_time, end_time, count)
+            out[raw] = frame(self._history(raw, period), wanted, start_time, end_time, count)
         return out
 
     def get_market_data(
@@ -354,13 +355,13 @@ class ContextInfo:
         """
         period = self._period(period)
         wanted = _codes(fields) or ["open", "high", "low", "close", "volume", "amount"]
-        _check_fields(wanted)
+        check_fields(wanted)
         codes = _codes(stock_code) or [self.stock_code]
         if not isinstance(count, int):
             count = -1
         single_point = (count == -1 and not start_time and not end_time) or count == 1
         frames = {
-            raw: _frame(
+            raw: frame(
                 self._history(raw, period), wanted, start_time, end_time,
                 1 if single_point else count,
             )
@@ -399,47 +400,3 @@ class ContextInfo:
         labels = [label_ms(t, period_name) for t in series.time]
         n = sum(1 for t in labels if t <= when)
         return series.close[n - 1] if n else math.nan
-
-
-def _check_fields(wanted: list[str]) -> None:
-    unknown = [f for f in wanted if f not in ALL_FIELDS]
-    if unknown:
-        raise StrategyError(f"不支持的字段 {unknown} / unsupported fields; use {ALL_FIELDS}")
-
-
-def _frame(
-    series: BarSeries, wanted: list[str], start_time: Any, end_time: Any, count: int
-) -> QmtFrame:
-    lo, hi = _window(series, start_time, end_time, count)
-    # Columns come from the whole visible history so the first preClose is known.
-    columns = {k: v[lo:hi] for k, v in _columns(series, wanted).items()}
-    index = [timetag(t, series.period) for t in series.time[lo:hi]]
-    return QmtFrame(columns, index=index, columns=wanted)
-
-
-def _window(series: BarSeries, start_time: Any, end_time: Any, count: int) -> tuple[int, int]:
-    # Times a script passes are labels; a minute bar is labelled one minute after its start.
-    lo, hi = 0, len(series)
-    if start_time:
-        lo = series.upto(start_of_label(parse_when(start_time), series.period) - 1)
-    if end_time:
-        when = parse_when(end_time, end_of_day=len(str(end_time)) == 8)
-        hi = series.upto(start_of_label(when, series.period))
-    if count is not None and count >= 0:
-        lo = max(lo, hi - count)
-    return lo, max(lo, hi)
-
-
-def _columns(series: BarSeries, wanted: list[str]) -> dict[str, list[Any]]:
-    cols: dict[str, list[Any]] = {}
-    for name in wanted:
-        if name == "preClose":
-            pcs = prev_closes(series) if series.period == "1m" else [None, *series.close[:-1]]
-            cols[name] = [math.nan if p is None else p for p in pcs]
-        elif name == "suspendFlag":
-            cols[name] = [0] * len(series)
-        elif name == "time":
-            cols[name] = [label_ms(t, series.period) for t in series.time]
-        else:
-            cols[name] = list(getattr(series, name))
-    return cols

@@ -26,6 +26,7 @@ from backend.app.services.strategies.records import (
     OrderRecord,
     PositionRecord,
 )
+from backend.app.services.strategies.runlog import RunLog
 from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.codes import InvalidStockCode, normalize_code
@@ -83,24 +84,6 @@ class Broker(Protocol):
     def accounts(self) -> list[AccountRecord]: ...
     def orders(self) -> list[OrderRecord]: ...
     def deals(self) -> list[DealRecord]: ...
-
-
-class RunLog:
-    """A run's log lines (bounded); the newest `limit` are kept."""
-
-    def __init__(self, limit: int = 500) -> None:
-        self.limit = limit
-        self.lines: list[str] = []
-        self.total = 0  # lines ever written (the oldest are dropped past `limit`)
-        self.clock: Callable[[], str] = lambda: ""
-
-    def write(self, text: str) -> None:
-        stamp = self.clock()
-        for line in str(text).splitlines() or [""]:
-            self.lines.append(f"[{stamp}] {line}" if stamp else line)
-            self.total += 1
-        if len(self.lines) > self.limit:
-            del self.lines[: len(self.lines) - self.limit]
 
 
 def timetag_to_datetime(timetag: int | float, fmt: str = "%Y%m%d%H%M%S") -> str:

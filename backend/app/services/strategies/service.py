@@ -31,7 +31,7 @@ from backend.app.services.strategies.backtest import BacktestSpec, run_backtest
 from backend.app.services.strategies.bars import BarDataError, local_dt
 from backend.app.services.strategies.guard import Execution, Guard, StrategyError
 from backend.app.services.strategies.paints import Paints
-from backend.app.services.strategies.qmt_api import RunLog
+from backend.app.services.strategies.runlog import RunLog
 from backend.app.services.strategies.trade import TradeBroker, TradeSpec, TradeStats, run_trade
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.fees import FeeSchedule
