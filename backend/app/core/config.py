@@ -23,17 +23,19 @@ class Settings(BaseSettings):
     qmt_mode: Literal["simulated", "live"] = "simulated"
     miniqmt_account_id: str = "SIM000001"
     miniqmt_userdata_path: Path | None = None
-    miniqmt_session_id: int | None = None            # None -> a fresh unique id per connect
+    miniqmt_session_id: int | None = Field(default=None, gt=0)  # base of 8 reused session ids
+    miniqmt_account_type: Literal["STOCK", "CREDIT"] = "STOCK"  # CREDIT: margin (两融) account
+    calendar_file: Path | None = None  # extra closures, one YYYY-MM-DD per line
 
     # --- storage ------------------------------------------------------------------------
     database_url: str = "sqlite:///./data/qmt_api.db"
-    data_dir: Path = Path("./data")                  # simulator books, charts, run artefacts
+    data_dir: Path = Path("./data")  # simulator books, charts, run artefacts
 
     # --- auth ---------------------------------------------------------------------------
-    jwt_secret_key: SecretStr | None = None          # None -> random key + warning (simulated only)
+    jwt_secret_key: SecretStr | None = None  # None -> random key + warning (simulated only)
     jwt_expire_minutes: int = Field(default=60 * 12, gt=0)
     admin_username: str = "admin"
-    admin_password: SecretStr | None = None          # None -> generated and printed once
+    admin_password: SecretStr | None = None  # None -> generated and printed once
 
     # --- simulator ----------------------------------------------------------------------
     sim_initial_cash: Decimal = Decimal("1000000")
@@ -75,6 +77,11 @@ class Settings(BaseSettings):
                 out[code.strip()] = int(qty)
             return out
         return v
+
+    @field_validator("miniqmt_account_type", mode="before")
+    @classmethod
+    def _upper_account_type(cls, v: object) -> object:
+        return v.strip().upper() if isinstance(v, str) else v
 
     @field_validator("cors_origins", mode="before")
     @classmethod

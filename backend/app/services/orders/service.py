@@ -313,11 +313,13 @@ class TradingService(TradingQueries, RiskInputs):
         be asked, the order stays `pending` until the next reconciliation settles it."""
         try:
             found = await self._qmt.query_order_by_remark(order_id)
-        except (BrokerUnavailable, DomainError) as exc:
-            logger.warning("order {} left pending until reconnect: {}", order_id, exc)
-            found = None
-            if not self._qmt.is_connected():
-                return await self.get_order(order_id=order_id)
+        except DomainError as exc:
+            # A failed query proves nothing: the order stays pending, and is read back again
+            # until a successful query settles it (or the reconnect reconciliation does).
+            logger.warning("order {} left pending: read-back failed: {}", order_id, exc)
+            if self._qmt.is_connected():
+                self._qmt.settler.read_back_later(order_id, reason or "read-back failed")
+            return await self.get_order(order_id=order_id)
         if found is not None:
             self._updater.push(found)
             await self._updater.drain()

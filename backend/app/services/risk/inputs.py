@@ -60,7 +60,7 @@ class RiskInputs:
         pos = self._qmt.positions.get(c.stock_code)
         last = pos.last_price if pos and pos.last_price > 0 else None
         if rules.max_price_deviation_pct or c.order_type is OrderType.MARKET:
-            tick = await self._qmt.call(self._qmt.market.get_full_tick, [c.stock_code])
+            tick = await self._qmt.market_call(self._qmt.market.get_full_tick, [c.stock_code])
             raw = (tick.get(c.stock_code) or {}).get("lastPrice")
             last = xm.dec(raw, "0.001") if raw else last
         window = float(getattr(rules, "duplicate_window_seconds", 0) or 0)
