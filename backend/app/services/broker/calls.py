@@ -96,6 +96,7 @@ class SdkThread:
         for fut in tuple(self._pending):
             if not fut.done():
                 fut.set_exception(CallTimedOut(self.wedged))
+                fut.exception()  # its awaiter already has its own error: nothing to log
         self.close()
 
     def _run(self) -> None:

@@ -258,7 +258,7 @@ class QMTService:
         if sdk is None:
             raise BrokerUnavailable(self._unavailable_text())
         try:
-            return await sdk.call(fn, *args)
+            return await sdk.call(fn, *args, timeout=self.call_timeout)
         except CallTimedOut as exc:
             self._session_died(sdk, exc.detail)
             raise BrokerUnavailable(exc.detail) from None
