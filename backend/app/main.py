@@ -39,6 +39,7 @@ from backend.app.services.risk.engine import RiskEngine
 from backend.app.services.risk.rate_limit import RateLimiter
 from backend.app.services.risk.sync import RiskStateSync
 from backend.app.services.strategies import build_strategies
+from xtquant_adapter.ashare.calendar import DEFAULT_CALENDAR, read_closures
 from xtquant_adapter.sim.booklock import SimBooksLocked
 
 Step = Callable[[FastAPI, Settings], AbstractAsyncContextManager[None]]
@@ -121,6 +122,9 @@ def _announce_admin_password(username: str, password: str) -> None:
 async def _build_trading(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     # Tests may set app.state.sim_clock (a ManualClock) before the lifespan runs.
     events = EventBus()
+    if settings.calendar_file is not None:
+        # The user's closures apply to every calendar reader in the process (one calendar).
+        DEFAULT_CALENDAR.add_closures(read_closures(settings.calendar_file))
     qmt = QMTService(settings=settings, clock=getattr(app.state, "sim_clock", None))
     trading = TradingService(
         settings=settings, db=app.state.db, qmt=qmt, risk=app.state.risk,

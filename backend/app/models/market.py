@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -67,3 +67,13 @@ class Bars(BaseModel):
     stock_code: str
     period: Literal["1d", "1m"]
     items: list[Bar]
+
+
+class TradingDays(BaseModel):
+    """Trading days of SSE/SZSE in [start, end]."""
+
+    start: date
+    end: date
+    items: list[date]
+    # The first day of the range answered by the weekday assumption (no exchange data yet).
+    assumed_from: date | None = None

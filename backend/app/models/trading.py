@@ -45,3 +45,5 @@ class TradingStatus(BaseModel):
     session: MarketSession
     server_time: datetime
     detail: str = ""
+    # Set when today lies beyond the trading calendar's data (weekdays are assumed open).
+    calendar_note: str = ""

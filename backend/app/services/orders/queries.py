@@ -13,6 +13,7 @@ from backend.app.db.repositories import trades as trade_repo
 from backend.app.domain.enums import MarketSession
 from backend.app.models.orders import OrderDetail, OrderPage, TradePage
 from backend.app.models.trading import AccountInfo, PositionPage, PositionRead, TradingStatus
+from backend.app.services.calendar import calendar_note
 from backend.app.services.orders.rows import order_json, order_row_json, trade_json
 
 if TYPE_CHECKING:
@@ -200,6 +201,8 @@ class TradingQueries:
         return TradingStatus(
             mode=self._settings.qmt_mode, connected=self._qmt.is_connected(),
             trading_enabled=self._risk.trading_enabled, account_id=self._account,
-            account_type="STOCK", session=MarketSession(self._validator.session().value),
+            account_type=self._settings.miniqmt_account_type,
+            session=MarketSession(self._validator.session().value),
             server_time=self._qmt.now(), detail=self._qmt.last_error,
+            calendar_note=calendar_note(self._qmt.now().date()),
         )  # fmt: skip
