@@ -93,12 +93,6 @@ def test_the_detector_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-# The last cycle (broker/service <-> bridge, reconnect) and the one long module
-# (broker/service.py) go with the broker rework of issue 13: drop these marks then.
-BROKER_REWORK = pytest.mark.xfail(strict=True, reason="broker/ split pending (issue 13 branch)")
-
-
-@BROKER_REWORK
 def test_no_import_cycles_in_backend_or_adapter() -> None:
     graph = _graph()
     # A package's __init__ re-exporting its own submodules is how packages work, not a cycle
@@ -108,9 +102,7 @@ def test_no_import_cycles_in_backend_or_adapter() -> None:
     assert _cycles(graph) == []
 
 
-@pytest.mark.parametrize(
-    "package", [pytest.param("backend", marks=BROKER_REWORK), "xtquant_adapter"]
-)
+@pytest.mark.parametrize("package", ["backend", "xtquant_adapter"])
 def test_no_module_exceeds_the_size_one_reader_takes_in(package: str) -> None:
     too_long = {
         str(p.relative_to(REPO)): n

@@ -188,3 +188,14 @@ async def close_off_thread(close: Callable[[], None], limit: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def send_all(sends: list[Callable[[], int]]) -> list[int | BaseException]:
+    """On the session thread: each submit in turn; one failing leaves the others alone."""
+    out: list[int | BaseException] = []
+    for send in sends:
+        try:
+            out.append(send())
+        except Exception as exc:
+            out.append(exc)
+    return out

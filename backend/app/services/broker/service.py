@@ -1,8 +1,7 @@
 """QMTService: the one owner of the broker (one Trader session, one StockAccount, one MarketData).
 
-Both modes share one code path: the trader is xtquant's `XtQuantTrader` (live, wrapped in
-`xtquant_adapter.real_trader.RealTrader`) or the simulator's `SimulatedXtQuantTrader`, built by
-`build_broker` from Settings.
+One code path for both modes: the trader is xtquant's `XtQuantTrader` (live, in a
+`RealTrader`) or the simulator's `SimulatedXtQuantTrader`, built by `build_broker`.
 
 Threading (XTQUANT.md §2.2, "Read first" 1): every call into a trader session runs on that
 session's own `SdkThread`, never on the event loop and never inside a callback, each with a
@@ -30,6 +29,7 @@ from typing import Any, TypeVar
 
 from loguru import logger
 
+from backend.app.core.batching import MicroBatcher
 from backend.app.core.config import Settings
 from backend.app.core.errors import BrokerUnavailable, DomainError, MarketDataUnavailable
 from backend.app.domain.enums import Side
@@ -42,9 +42,9 @@ from backend.app.services.broker.calls import (
     SdkThread,
     close_off_thread,
     query_failed,
+    send_all,
 )
 from backend.app.services.broker.reconnect import Reconnector, SubmitSettler
-from backend.app.services.broker.submit import SubmitBatcher, send_all
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.protocol import MarketData, Trader
 from xtquant_adapter.real import SessionIds
@@ -58,14 +58,9 @@ class QMTService:
     """Process-wide owner of the trader session; built once in lifespan."""
 
     def __init__(
-        self,
-        *,
-        settings: Settings,
-        clock: Any = None,
-        factory: BrokerFactory = build_broker,
-        call_timeout: float = 10.0,
-        build_timeout: float = 60.0,
-    ) -> None:
+        self, *, settings: Settings, clock: Any = None, factory: BrokerFactory = build_broker,
+        call_timeout: float = 10.0, build_timeout: float = 60.0,
+    ) -> None:  # fmt: skip
         self.settings = settings
         self._clock: Any = clock
         self._factory = factory
@@ -80,7 +75,10 @@ class QMTService:
             unavailable=lambda why: MarketDataUnavailable(f"{XTDATA_HINT} ({why})"),
         )  # fmt: skip
         # Submits queue here; each batch is one call on the session thread, in arrival order.
-        self._batcher = SubmitBatcher(lambda sends: self._call(send_all, sends))
+        # A batch that fails as a whole (timeout) fails every submit in it: none is repeated.
+        self._sends: MicroBatcher[Callable[[], int], int] = MicroBatcher(
+            self._send_batch, name="qmt-submit", max_batch=256, split_on_error=False
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sink: Sink | None = None
         self._connected = False
@@ -345,7 +343,7 @@ class QMTService:
         # The answer may arrive before order_stock_async returns; the settler expects that.
         self.settler.begin(order_id)
         try:
-            seq = await self._batcher.send(send)
+            seq = await self._sends.submit(send)
         except BaseException:
             self.settler.abandon(order_id)
             raise
@@ -354,6 +352,9 @@ class QMTService:
         else:
             self.settler.abandon(order_id)  # TradingService.settle_unknown reads a -1 back
         return seq
+
+    async def _send_batch(self, sends: list[Callable[[], int]]) -> list[int | BaseException]:
+        return await self._call(send_all, sends)
 
     async def cancel(self, broker_order_id: int) -> int:
         """`cancel_order_stock_async`; the seq (> 0) or -1."""

@@ -84,7 +84,6 @@ class TradingService:
 
     async def start(self) -> None:
         """Start the update worker, connect the broker and reconcile the journal."""
-        self._updater.start()
         self._qmt.set_sink(self._on_broker_update)
         self._qmt.connection_listeners.append(self._on_connection)
         await self._qmt.start()
