@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -245,3 +245,23 @@ def test_session_ids_are_reused_so_userdata_keeps_a_bounded_file_count(
     assert settings.miniqmt_userdata_path is not None
     files = list(settings.miniqmt_userdata_path.glob("down_queue_*"))
     assert 1 < len(files) <= 8
+
+
+def test_day_roll_while_connected_expires_yesterdays_open_orders(
+    api: Any, app: FastAPI, client: TestClient, terminal: Any, eventually: Any
+) -> None:
+    placed = _place(api)
+    eventually(lambda: _order(api, placed["order_id"])["status"] == "reported")
+    trading = app.state.trading
+    # Journal rows carry wall-clock times: the next exchange day is tomorrow's.
+    app.state.sim_clock.set(datetime.now(SHANGHAI) + timedelta(days=1))
+    terminal.orders.clear()  # MiniQMT's queries list today's orders only
+    terminal.failing_queries = {"orders"}
+    assert not client.portal.call(trading.check_day_roll)  # a failed query expires nothing
+    assert _order(api, placed["order_id"])["status"] == "reported"
+    terminal.failing_queries = set()
+    assert client.portal.call(trading.check_day_roll)
+    order = _order(api, placed["order_id"])
+    assert order["status"] == "cancelled"
+    assert "expired" in order["status_msg"]
+    assert not client.portal.call(trading.check_day_roll)  # once per day

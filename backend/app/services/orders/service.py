@@ -8,7 +8,7 @@ lifecycle (start, reconcile, stop), cancels, and broker pushes turned into strea
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 from datetime import time as dtime
 from typing import Any
 
@@ -79,6 +79,10 @@ class TradingService:
         self.get_status = self.queries.get_status
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
+        # MiniQMT's queries list today's orders only: a gateway connected across midnight
+        # re-reconciles when the exchange date changes, expiring yesterday's unfinished orders.
+        self.day_roll_interval = 60.0
+        self._day: date | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -92,6 +96,8 @@ class TradingService:
             lambda s: order_repo.day_stats(s, self._account, start)))  # fmt: skip
         if self._qmt.is_connected():
             await self.reconcile()
+        self._day = self._qmt.now().date()
+        self._spawn(self._watch_day_roll())
         self._started = True
 
     async def stop(self) -> None:
@@ -106,6 +112,25 @@ class TradingService:
             qmt=self._qmt, db=self._db, updater=self._updater, account_id=self._account,
             in_flight=set(self.placement.in_flight), today_start=self._today_start(),
         )  # fmt: skip
+
+    async def _watch_day_roll(self) -> None:
+        while True:
+            await asyncio.sleep(self.day_roll_interval)
+            await self.check_day_roll()
+
+    async def check_day_roll(self) -> bool:
+        """Reconcile once the exchange date moved on while connected; True when it ran."""
+        today = self._qmt.now().date()
+        if today == self._day or not self._qmt.is_connected():
+            return False
+        try:
+            counts = await self.reconcile()
+        except DomainError as exc:  # a failed query: try again at the next check
+            logger.warning("day-roll reconciliation for {} failed: {}", today, exc)
+            return False
+        self._day = today
+        logger.info("day rolled to {}: {}", today, counts)
+        return True
 
     async def drain(self) -> None:
         """Wait until every broker update received so far is in the journal (tests, bench)."""
