@@ -6,6 +6,7 @@ this package's frozen dataclasses all satisfy them.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Protocol
 
 
@@ -315,6 +316,12 @@ class MarketData(Protocol):
     def get_instrument_detail(self, code: str) -> dict[str, Any] | None:
         """Static and daily data (§6.6 keys: ExchangeID, InstrumentID, InstrumentName, PreClose,
         UpStopPrice, DownStopPrice, PriceTick, InstrumentStatus, OpenDate, ...), or None."""
+        ...
+
+    def get_trading_calendar(self, year: int) -> list[date] | None:
+        """The SSE trading days of `year` as the terminal knows them (its holiday data), or None
+        when this source has no calendar. Raises when the terminal cannot say (e.g. its holiday
+        data does not reach `year` yet)."""
         ...
 
     def get_bars(self, code: str, period: str, count: int) -> list[dict[str, Any]]:

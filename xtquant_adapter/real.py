@@ -232,6 +232,11 @@ class RealMarketData:
             return None
         return {str(k): _plain(v) for k, v in dict(detail).items()}
 
+    def get_trading_calendar(self, year: int) -> list[date] | None:
+        # xtdata derives future days from its holiday data and raises past it (xtdata.py ~2136).
+        days = self._xtdata.get_trading_calendar("SH", f"{year}0101", f"{year}1231")
+        return [date(int(d[:4]), int(d[4:6]), int(d[6:8])) for d in map(str, days or [])] or None
+
     def get_bars(self, code: str, period: str, count: int) -> list[dict[str, Any]]:
         if period not in BAR_PERIODS:
             raise ValueError(f"period must be one of {BAR_PERIODS}, not {period!r}")

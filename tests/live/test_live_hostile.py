@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +265,18 @@ def test_day_roll_while_connected_expires_yesterdays_open_orders(
     assert order["status"] == "cancelled"
     assert "expired" in order["status_msg"]
     assert not client.portal.call(trading.check_day_roll)  # once per day
+
+
+@pytest.fixture
+def terminal_calendar(terminal: Any) -> None:
+    """The terminal knows 2025 and closes an extra day (2025-03-04) the bundled data keeps open;
+    requested before `api`, so it is in place when the app connects."""
+    from xtquant import _fake
+
+    days = [date(2025, 1, 1) + timedelta(days=i) for i in range(365)]
+    _fake.calendar[2025] = [d for d in days if d.weekday() < 5 and d != date(2025, 3, 4)]
+
+
+def test_live_calendar_comes_from_the_terminal(terminal_calendar: None, api: Any) -> None:
+    r = api("GET", "/market/calendar?start=2025-03-03&end=2025-03-05")
+    assert r.json()["items"] == ["2025-03-03", "2025-03-05"]

@@ -235,3 +235,15 @@ def test_market_data_translates_xtdata(fake_xtquant: Any) -> None:
     assert _fake.downloads[0][:2] == ("600000.SH", "1d")
     with pytest.raises(ValueError, match="period"):
         md.get_bars("600000.SH", "5m", 2)
+
+
+def test_market_data_reads_the_terminals_trading_calendar(fake_xtquant: Any) -> None:
+    from datetime import date
+
+    from xtquant import _fake
+
+    _fake.calendar[2027] = [date(2027, 1, 4), date(2027, 1, 5)]
+    md = real.RealMarketData()
+    assert md.get_trading_calendar(2027) == [date(2027, 1, 4), date(2027, 1, 5)]
+    with pytest.raises(Exception, match="节假日"):  # xtdata raises a bare Exception
+        md.get_trading_calendar(2030)

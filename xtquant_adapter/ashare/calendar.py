@@ -105,6 +105,15 @@ class TradingCalendar:
         self._extra = {year: frozenset(days) for year, days in extra_closures.items()}
         self._provisional = frozenset(provisional)
         self._user: frozenset[date] = frozenset()
+        self._terminal: dict[int, frozenset[date]] = {}  # year -> trading days (live mode)
+
+    def set_terminal_year(self, year: int, trading_days: Iterable[date]) -> None:
+        """The terminal's own trading days of `year` (xtdata, live mode): they win over the
+        bundled data for that year."""
+        self._terminal[year] = frozenset(d for d in trading_days if d.year == year)
+
+    def forget_terminal_years(self) -> None:
+        self._terminal.clear()
 
     def add_closures(self, days: Iterable[date]) -> None:
         """The user's closures (CALENDAR_FILE): closed whatever any other source says."""
@@ -113,6 +122,8 @@ class TradingCalendar:
     def is_trading_day(self, day: date) -> bool:
         if day in self._user:
             return False
+        if day.year in self._terminal:
+            return day in self._terminal[day.year]
         first, last, days = _xshg()
         if first <= day <= last:
             return day in days
@@ -122,7 +133,7 @@ class TradingCalendar:
         """The last day whose answer comes from complete data (not an assumption)."""
         _, last, _ = _xshg()
         year = last.year + 1
-        while year in self._extra and year not in self._provisional:
+        while year in self._terminal or (year in self._extra and year not in self._provisional):
             year += 1
         return date(year - 1, 12, 31) if year > last.year + 1 else last
 

@@ -5,6 +5,7 @@ never raises; beyond its data it assumes weekdays, and says so here, logged once
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 from loguru import logger
@@ -43,3 +44,18 @@ def trading_days(start: date, end: date) -> TradingDays:
     if assumed:
         first_assumed = max(start, DEFAULT_CALENDAR.known_until() + timedelta(days=1))
     return TradingDays(start=start, end=end, items=days, assumed_from=first_assumed)
+
+
+async def load_terminal_calendar(
+    fetch: Callable[[int], Awaitable[list[date] | None]], today: date
+) -> None:
+    """Live mode: this year's and next year's trading days from the terminal (xtdata), where
+    it has them; they win over the bundled data. Failures leave the bundled calendar."""
+    for year in (today.year, today.year + 1):
+        try:
+            days = await fetch(year)
+        except Exception as exc:
+            logger.info("no trading calendar for {} from MiniQMT: {}", year, exc)
+            continue
+        if days:
+            DEFAULT_CALENDAR.set_terminal_year(year, days)

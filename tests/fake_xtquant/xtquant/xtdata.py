@@ -62,3 +62,11 @@ def get_market_data_ex(
         fields = field_list or list(rows[0]) if rows else []
         out[code] = FakeFrame([{f: r[f] for f in fields} for r in rows])
     return out
+
+
+def get_trading_calendar(market: str, start_time: str = "", end_time: str = "") -> list[str]:
+    """Like xtdata: 'YYYYMMDD' strings; raises past the terminal's holiday data."""
+    year = int(start_time[:4])
+    if year not in _fake.calendar:
+        raise Exception(f"end_time({end_time}) 超出现有节假日数据")
+    return [d.strftime("%Y%m%d") for d in _fake.calendar[year]]

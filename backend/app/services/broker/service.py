@@ -45,6 +45,7 @@ from backend.app.services.broker.calls import (
     send_all,
 )
 from backend.app.services.broker.reconnect import Reconnector, SubmitSettler
+from backend.app.services.calendar import load_terminal_calendar
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.protocol import MarketData, Trader
 from xtquant_adapter.real import SessionIds
@@ -216,6 +217,8 @@ class QMTService:
             return False
         self.last_error = ""
         await self.refresh_account()
+        calendar = partial(self.market_call, broker.market.get_trading_calendar)
+        await load_terminal_calendar(calendar, self.now().date())
         if sdk.wedged:  # the refresh found the terminal hung; the session is dead already
             return False
         self._set_connected(True, "connected")
