@@ -280,3 +280,18 @@ def terminal_calendar(terminal: Any) -> None:
 def test_live_calendar_comes_from_the_terminal(terminal_calendar: None, api: Any) -> None:
     r = api("GET", "/market/calendar?start=2025-03-03&end=2025-03-05")
     assert r.json()["items"] == ["2025-03-03", "2025-03-05"]
+
+
+def test_foreign_orders_are_listed_read_only_as_external(
+    api: Any, terminal: Any, eventually: Any
+) -> None:
+    ours = _place(api)
+    eventually(lambda: _order(api, ours["order_id"])["broker_order_id"])
+    foreign = terminal.add_foreign_order(str(ours["order_id"]), volume=200, price=3.95)
+    items = eventually(lambda: api("GET", "/trading/external-orders").json()["items"])
+    assert [(o["source"], o["broker_order_id"], o["quantity"]) for o in items] == [
+        ("external", foreign.order_id, 200)
+    ]
+    assert [o["order_id"] for o in api("GET", "/trading/orders").json()["items"]] == [
+        ours["order_id"]
+    ]

@@ -25,6 +25,7 @@ from backend.app.services.broker import xt_mapping as xm
 from backend.app.services.broker.service import QMTService
 from backend.app.services.events import EventBus
 from backend.app.services.market import MarketService
+from backend.app.services.orders.external import ExternalOrders
 from backend.app.services.orders.placement import OrderPlacement
 from backend.app.services.orders.queries import (
     TradingQueries,
@@ -79,6 +80,7 @@ class TradingService:
         self.get_status = self.queries.get_status
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
+        self.external = ExternalOrders()
         # MiniQMT's queries list today's orders only: a gateway connected across midnight
         # re-reconciles when the exchange date changes, expiring yesterday's unfinished orders.
         self.day_roll_interval = 60.0
@@ -111,6 +113,7 @@ class TradingService:
         return await reconcile(
             qmt=self._qmt, db=self._db, updater=self._updater, account_id=self._account,
             in_flight=set(self.placement.in_flight), today_start=self._today_start(),
+            on_foreign=lambda u: self.external.observe(u, self._qmt.now().date()),
         )  # fmt: skip
 
     async def _watch_day_roll(self) -> None:
@@ -160,6 +163,13 @@ class TradingService:
             if self._events.subscriber_count:
                 self._publish_position(update)
         elif not isinstance(update, xm.ConnectionChange):
+            if isinstance(update, xm.OrderUpdate):
+                foreign = self.external.observe(update, self._qmt.now().date())
+                if foreign is not None:
+                    # Read-only: shown on the stream, never applied to our orders.
+                    if self._events.subscriber_count:
+                        self._events.publish("order", foreign)
+                    return
             self._updater.push(update)
 
     def _asset_event(self, asset: xm.AssetSnapshot) -> dict[str, Any]:
