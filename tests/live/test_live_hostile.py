@@ -295,3 +295,39 @@ def test_foreign_orders_are_listed_read_only_as_external(
     assert [o["order_id"] for o in api("GET", "/trading/orders").json()["items"]] == [
         ours["order_id"]
     ]
+
+
+def test_xtdata_failures_are_503_with_a_hint_never_500(api: Any) -> None:
+    from xtquant import _fake
+
+    _fake.xtdata_down = True
+    quote = api("GET", f"/market/quote/{ETF}")
+    assert (quote.status_code, quote.json()["code"]) == (503, "MARKET_DATA_UNAVAILABLE")
+    assert "xtdata" in quote.json()["detail"]
+    assert "两套 QMT" in quote.json()["detail"]
+    order = api("POST", "/trading/order", json={"stock_code": ETF, "side": "buy",
+                                                "quantity": 100, "price": "3.900"})  # fmt: skip
+    assert order.status_code == 503
+    _fake.xtdata_down = False
+    assert api("GET", f"/market/quote/{ETF}").status_code == 200
+
+
+@pytest.mark.parametrize(("kind", "connects"), [("STOCK", False), ("CREDIT", True)])
+def test_a_margin_account_needs_account_type_credit(
+    terminal: Any, settings_factory: Callable[..., Settings], tmp_path: Path, kind: str,
+    connects: bool,
+) -> None:  # fmt: skip
+    terminal.account_type = xc.CREDIT_ACCOUNT
+    userdata = tmp_path / "userdata_mini"
+    userdata.mkdir()
+    settings = settings_factory(
+        qmt_mode="live", miniqmt_userdata_path=userdata, miniqmt_account_id=terminal.account_id,
+        miniqmt_account_type=kind.lower(),
+    )  # fmt: skip
+    app = create_app(settings)
+    app.state.sim_clock = ManualClock(datetime(2025, 3, 3, 10, 0, tzinfo=SHANGHAI))
+    with TestClient(app):
+        qmt = app.state.qmt
+        assert qmt.is_connected() is connects
+        if not connects:
+            assert "subscribe" in qmt.last_error

@@ -71,6 +71,7 @@ REMARK_LIMIT = 24
 class FakeTerminal:
     def __init__(self, account_id: str = "FAKE0001", cash: float = 1_000_000.0) -> None:
         self.account_id = account_id
+        self.account_type = xc.SECURITY_ACCOUNT  # CREDIT_ACCOUNT (3) for a margin account
         self.cash = cash
         self.online = True
         self.hung = False

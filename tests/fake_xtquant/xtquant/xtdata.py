@@ -26,11 +26,19 @@ class FakeFrame:
         return [dict(r) for r in self._rows]
 
 
+def _reachable() -> None:
+    if _fake.xtdata_down:
+        # What xtdata raises when it finds no terminal (xtdata.py ~94-140): a bare Exception.
+        raise Exception("无法连接xtquant服务，请检查QMT-投研版或QMT-极简版是否开启")
+
+
 def get_full_tick(code_list: list[str]) -> dict[str, dict[str, Any]]:
+    _reachable()
     return {c: dict(_fake.ticks[c]) for c in code_list if c in _fake.ticks}
 
 
 def get_instrument_detail(stock_code: str, iscomplete: bool = False) -> dict[str, Any] | None:
+    _reachable()
     detail = _fake.details.get(stock_code)
     return dict(detail) if detail is not None else None
 

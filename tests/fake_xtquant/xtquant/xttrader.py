@@ -197,7 +197,11 @@ class XtQuantTrader:
 
     def subscribe(self, account: Any) -> int:
         ok = self._sync(
-            "subscribe", lambda: account.account_id == self.terminal.account_id, False, query=True
+            "subscribe",
+            lambda: (account.account_id, account.account_type)
+            == (self.terminal.account_id, self.terminal.account_type),
+            False,
+            query=True,
         )
         self.subscribed = bool(ok)
         return 0 if ok else -1
