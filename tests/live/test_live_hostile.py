@@ -331,3 +331,15 @@ def test_a_margin_account_needs_account_type_credit(
         assert qmt.is_connected() is connects
         if not connects:
             assert "subscribe" in qmt.last_error
+
+
+def test_stream_shows_foreign_orders_as_external(
+    client: TestClient, trader_token: str, terminal: Any, qmt: Any
+) -> None:
+    with client.websocket_connect(f"/api/v1/trading/stream?token={trader_token}") as ws:
+        assert ws.receive_json()["type"] == "connection"
+        foreign = terminal.add_foreign_order("3", volume=200)
+        event = ws.receive_json()
+    assert event["type"] == "order"
+    assert event["data"]["source"] == "external"
+    assert (event["data"]["order_id"], event["data"]["broker_order_id"]) == (None, foreign.order_id)
