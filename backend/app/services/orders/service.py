@@ -26,6 +26,7 @@ from backend.app.services.broker.service import QMTService
 from backend.app.services.events import EventBus
 from backend.app.services.market import MarketService
 from backend.app.services.orders.external import ExternalOrders
+from backend.app.services.orders.moves import Effects, MarkCancel
 from backend.app.services.orders.placement import OrderPlacement
 from backend.app.services.orders.queries import (
     TradingQueries,
@@ -34,7 +35,7 @@ from backend.app.services.orders.queries import (
     position_read,
 )
 from backend.app.services.orders.reconcile import reconcile
-from backend.app.services.orders.updater import Effects, MarkCancel, OrderUpdater
+from backend.app.services.orders.updater import OrderUpdater
 from backend.app.services.orders.validation import OrderValidator
 from backend.app.services.risk.engine import RiskEngine
 from xtquant_adapter.ashare.calendar import SHANGHAI

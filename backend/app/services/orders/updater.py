@@ -18,23 +18,7 @@ from backend.app.core.batching import MicroBatcher
 from backend.app.core.errors import DomainError
 from backend.app.db.session import Database
 from backend.app.services.events import EventBus
-from backend.app.services.orders.moves import (
-    Command,
-    Effects,
-    Expire,
-    Item,
-    MarkCancel,
-    Moves,
-    Reject,
-    _Barrier,
-    order_read_dict,
-    trade_read_dict,
-)
-
-__all__ = [
-    "Command", "Effects", "Expire", "Item", "MarkCancel", "OrderUpdater", "Reject",
-    "order_read_dict", "trade_read_dict",
-]  # fmt: skip
+from backend.app.services.orders.moves import Barrier, Effects, Item, Moves
 
 _MAX_BATCH = 512
 
@@ -67,7 +51,7 @@ class OrderUpdater:
 
     async def drain(self) -> None:
         """Wait until everything queued so far has been applied."""
-        await self.command(_Barrier())
+        await self.command(Barrier())
 
     # --- the worker ------------------------------------------------------------------------
 
