@@ -136,9 +136,8 @@ class QMTService:
         return self._connected
 
     def _unavailable_text(self) -> str:
-        return "MiniQMT 未连接 / MiniQMT is not connected" + (
-            f" ({self.last_error})" if self.last_error else ""
-        )
+        why = f" ({self.last_error})" if self.last_error else ""
+        return f"MiniQMT 未连接 / MiniQMT is not connected{why}"
 
     def _set_connected(self, connected: bool, detail: str) -> None:
         changed = connected != self._connected
@@ -216,7 +215,7 @@ class QMTService:
             self._set_connected(False, self.last_error)
             return False
         self.last_error = ""
-        await self.refresh_account()
+        await self.refresh_account(broker)
         calendar = partial(self.market_call, broker.market.get_trading_calendar)
         await load_terminal_calendar(calendar, self.now().date())
         if sdk.wedged:  # the refresh found the terminal hung; the session is dead already
@@ -394,24 +393,25 @@ class QMTService:
 
     # --- account ----------------------------------------------------------------------------
 
-    async def refresh_account(self) -> None:
-        """Reload the asset and position caches from the broker."""
+    async def refresh_account(self, broker: Broker | None = None) -> None:
+        """Reload the asset and position caches (of `broker` while it is being connected;
+        everyone else gets a fast 503 while the session is not up, never a wait)."""
         try:
-            await self.get_account_info()
-            await self.get_all_positions()
+            await self.get_account_info(broker)
+            await self.get_all_positions(broker)
         except Exception as exc:
             logger.warning("account refresh failed: {}", exc)
 
-    async def get_account_info(self) -> xm.AssetSnapshot:
-        broker = self.broker
+    async def get_account_info(self, broker: Broker | None = None) -> xm.AssetSnapshot:
+        broker = broker or self._require_connected()
         asset = await self._call(broker.trader.query_stock_asset, broker.account)
         if asset is None:
             raise query_failed("query_stock_asset")
         self.asset = xm.asset_from_xt(asset)
         return self.asset
 
-    async def get_all_positions(self) -> list[xm.PositionSnapshot]:
-        broker = self.broker
+    async def get_all_positions(self, broker: Broker | None = None) -> list[xm.PositionSnapshot]:
+        broker = broker or self._require_connected()
         rows = await self._call(broker.trader.query_stock_positions, broker.account)
         if rows is None:
             raise query_failed("query_stock_positions")
