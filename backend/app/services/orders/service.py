@@ -164,13 +164,12 @@ class TradingService:
             if self._events.subscriber_count:
                 self._publish_position(update)
         elif not isinstance(update, xm.ConnectionChange):
-            if isinstance(update, xm.OrderUpdate):
+            if isinstance(update, xm.OrderUpdate) and update.order_id is None:
+                # Another client's order: read-only, shown on the stream, never applied to ours.
                 foreign = self.external.observe(update, self._qmt.now().date())
-                if foreign is not None:
-                    # Read-only: shown on the stream, never applied to our orders.
-                    if self._events.subscriber_count:
-                        self._events.publish("order", foreign)
-                    return
+                if foreign is not None and self._events.subscriber_count:
+                    self._events.publish("order", foreign)
+                return
             self._updater.push(update)
 
     def _asset_event(self, asset: xm.AssetSnapshot) -> dict[str, Any]:
