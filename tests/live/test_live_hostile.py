@@ -138,9 +138,12 @@ def test_a_failed_query_never_makes_an_order_safe_to_resend(
     eventually(lambda: api("GET", "/trading/status").json()["connected"] is True, timeout=10)
     assert _order(api, placed["order_id"])["status"] == "pending"
 
+    # Queries answer again: the retried reconciliation (or the settler) finds the live order.
     terminal.failing_queries = set()
     live = next(iter(terminal.orders.values()))
-    order = eventually(lambda: (o := _order(api, placed["order_id"]))["broker_order_id"] and o)
+    order = eventually(
+        lambda: (o := _order(api, placed["order_id"]))["broker_order_id"] and o, timeout=15
+    )
     assert (order["status"], order["broker_order_id"]) == ("reported", live.order_id)
     assert len(terminal.order_calls) == 1  # never a second order_stock* for one order
 
@@ -343,3 +346,19 @@ def test_stream_shows_foreign_orders_as_external(
     assert event["type"] == "order"
     assert event["data"]["source"] == "external"
     assert (event["data"]["order_id"], event["data"]["broker_order_id"]) == (None, foreign.order_id)
+
+
+def test_a_reconciliation_that_failed_is_retried_until_queries_answer(
+    api: Any, terminal: Any, qmt: Any, eventually: Any
+) -> None:
+    placed = _place(api)
+    broker_id = eventually(lambda: _order(api, placed["order_id"])["broker_order_id"])
+    terminal.failing_queries = {"orders", "trades"}
+    terminal.drop()
+    terminal.fill(broker_id)  # filled while we are away: no push reaches us
+    eventually(lambda: api("GET", "/trading/status").json()["connected"] is True, timeout=10)
+    time.sleep(0.3)  # the first reconciliation failed on the queries
+    assert _order(api, placed["order_id"])["status"] == "reported"
+    terminal.failing_queries = set()
+    eventually(lambda: _order(api, placed["order_id"])["status"] == "filled", timeout=15)
+    assert len(api("GET", "/trading/trades").json()["items"]) == 1

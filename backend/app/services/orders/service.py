@@ -97,8 +97,8 @@ class TradingService:
         start = self._today_start()
         await self.placement.counters.load(start.date(), lambda: self._db.run(
             lambda s: order_repo.day_stats(s, self._account, start)))  # fmt: skip
-        if self._qmt.is_connected():
-            await self.reconcile()
+        if self._qmt.is_connected() and not await self._try_reconcile():
+            self._spawn(self._reconcile_until_done())
         self._day = self._qmt.now().date()
         self._spawn(self._watch_day_roll())
         self._started = True
@@ -154,7 +154,22 @@ class TradingService:
             "account_id": self._account,
         })  # fmt: skip
         if connected and self._started:
-            self._spawn(self.reconcile())
+            self._spawn(self._reconcile_until_done())
+
+    async def _try_reconcile(self) -> bool:
+        try:
+            await self.reconcile()
+        except DomainError as exc:  # a failed query: nothing may be concluded from it
+            logger.warning("reconciliation failed, will retry: {}", exc)
+            return False
+        return True
+
+    async def _reconcile_until_done(self) -> None:
+        """Reconcile; after a failed query try again (1 s doubling to 30 s) while connected."""
+        delay = 1.0
+        while not await self._try_reconcile() and self._qmt.is_connected():
+            await asyncio.sleep(delay)
+            delay = min(30.0, delay * 2)
 
     def _on_broker_update(self, update: xm.BrokerUpdate) -> None:
         if isinstance(update, xm.AssetSnapshot):
