@@ -237,6 +237,14 @@ class RealMarketData:
         days = self._xtdata.get_trading_calendar("SH", f"{year}0101", f"{year}1231")
         return [date(int(d[:4]), int(d[4:6]), int(d[6:8])) for d in map(str, days or [])] or None
 
+    def get_stock_list_in_sector(self, sector_name: str) -> list[str]:
+        """xtdata's members of a sector (沪深300, 上证50, 沪深A股, ...); [] when unknown.
+
+        Not part of `MarketData`: the strategy runner asks for it when present (QMT scripts'
+        `get_stock_list_in_sector`) and uses the simulator's snapshot otherwise.
+        """
+        return [str(c) for c in self._xtdata.get_stock_list_in_sector(sector_name) or []]
+
     def get_bars(self, code: str, period: str, count: int) -> list[dict[str, Any]]:
         if period not in BAR_PERIODS:
             raise ValueError(f"period must be one of {BAR_PERIODS}, not {period!r}")

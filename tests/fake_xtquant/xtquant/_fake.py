@@ -16,6 +16,7 @@ downloads: list[tuple[str, str, str]] = []
 # xtdata's trading calendar: {year: [trading day, ...]} (years absent: "no holiday data").
 calendar: dict[int, list[Any]] = {}
 xtdata_down = False  # True: every xtdata call raises like xtdata without a terminal
+sectors: dict[str, list[str]] = {}
 
 
 def install(terminal: FakeTerminal) -> FakeTerminal:

@@ -198,8 +198,10 @@ class XtQuantTrader:
     def subscribe(self, account: Any) -> int:
         ok = self._sync(
             "subscribe",
-            lambda: (account.account_id, account.account_type)
-            == (self.terminal.account_id, self.terminal.account_type),
+            lambda: (
+                (account.account_id, account.account_type)
+                == (self.terminal.account_id, self.terminal.account_type)
+            ),
             False,
             query=True,
         )
