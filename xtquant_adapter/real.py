@@ -6,8 +6,8 @@ Nothing here but construction and translation; QMTService owns retries, mapping 
   thread of its own, because its constructor creates an asyncio loop and calls
   `asyncio.set_event_loop()` on the constructing thread (XTQUANT.md §2.1); that must never be
   the thread running our server's loop, nor a pooled thread other code reuses.
-* `SessionIds` hands out a fresh session id per connect: `connect()` is one-shot and a
-  reconnect needs a new `XtQuantTrader` with a session id MiniQMT has not seen yet.
+* `SessionIds` hands out session ids from a small bounded range: `connect()` is one-shot, a
+  reconnect needs a new `XtQuantTrader`, and each id MiniQMT sees leaves a file behind.
 * `make_account(id)` builds `xtquant.xttype.StockAccount`.
 * `RealMarketData` serves `xtquant_adapter.protocol.MarketData` from `xtquant.xtdata` with
   plain dicts and lists only (no pandas objects cross the seam).
@@ -28,7 +28,8 @@ from types import ModuleType
 from typing import Any, Final, cast
 
 from xtquant_adapter.ashare.codes import Board, board_of, normalize_code
-from xtquant_adapter.protocol import AccountLike, Trader
+from xtquant_adapter.protocol import AccountLike
+from xtquant_adapter.real_trader import RealTrader
 
 LIVE_EXTRA_HINT: Final = (
     "live mode needs the real xtquant SDK (Windows x64, Python 3.11-3.13, beside a running "
@@ -54,38 +55,74 @@ def import_xtquant(module: str) -> ModuleType:
 
 
 class SessionIds:
-    """Unique session ids: time-based, so a restarted process does not reuse the ids of its
-    previous run, and strictly increasing across every instance in this process.
+    """MiniQMT session ids from a small bounded range, reused safely.
 
-    `first`, when given (MINIQMT_SESSION_ID), is used for this instance's first id only.
-    Ids stay below 2**31 because MiniQMT stores them as a C int.
+    Every session id MiniQMT sees leaves a `down_queue` file in `userdata_mini`, so a new id per
+    attempt piles files up during an outage. Ids come from `[base, base + size)` instead, at
+    most `size` files however long an outage lasts. An id is handed out again only when no
+    session holds it and its last session was released at least `reuse_after` seconds ago
+    (MiniQMT accepts a reused id about 3 s after its session ended: official FAQ).
+
+    Two processes on one MiniQMT need different bases (MINIQMT_SESSION_ID).
     """
 
-    _MODULO: Final = 2_000_000_000
-    _last = 0
-    _lock = threading.Lock()
+    DEFAULT_BASE: Final = 70_001
 
-    def __init__(self, first: int | None = None, clock: Callable[[], float] = time.time) -> None:
-        self._first = first
+    def __init__(
+        self,
+        base: int | None = None,
+        size: int = 8,
+        *,
+        reuse_after: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base = base if base is not None else self.DEFAULT_BASE
+        if not 0 < self.base <= 2**31 - size:
+            raise ValueError(f"session id base {self.base} out of range (MiniQMT: a C int > 0)")
+        self.size = size
+        self.reuse_after = reuse_after
         self._clock = clock
+        self._lock = threading.Lock()
+        self._in_use: set[int] = set()
+        self._released: dict[int, float] = {}  # id -> when its last session was released
+        self._next = 0
 
-    def next(self) -> int:
-        with SessionIds._lock:
-            if self._first is not None:
-                chosen, self._first = self._first, None
-                return chosen
+    def acquire(self) -> int | None:
+        """A free id (round-robin from the last one handed out), or None if every id is held
+        or cooling down: the caller waits and tries again."""
+        with self._lock:
+            now = self._clock()
+            for step in range(self.size):
+                candidate = self.base + (self._next + step) % self.size
+                if candidate in self._in_use:
+                    continue
+                if now - self._released.get(candidate, -float("inf")) < self.reuse_after:
+                    continue
+                self._in_use.add(candidate)
+                self._next = (candidate - self.base + 1) % self.size
+                return candidate
+            return None
 
-            # Tenths of a second: two connects rarely share one, and `_last + 1` covers it.
-            candidate = int(self._clock() * 10) % self._MODULO
-            SessionIds._last = max(candidate, SessionIds._last + 1) % self._MODULO or 1
-            return SessionIds._last
+    def release(self, session_id: int) -> None:
+        """The session on `session_id` ended (closed, dead or never connected)."""
+        with self._lock:
+            if session_id in self._in_use:
+                self._in_use.discard(session_id)
+                self._released[session_id] = self._clock()
+
+    def in_use(self) -> set[int]:
+        with self._lock:
+            return set(self._in_use)
 
 
 _counter = itertools.count(1)
 
 
-def build_trader(userdata_path: Path | str, session_id: int, *, timeout: float = 30.0) -> Trader:
-    """Construct `XtQuantTrader(userdata_path, session_id)` on a dedicated thread.
+def build_trader(
+    userdata_path: Path | str, session_id: int, *, timeout: float = 30.0
+) -> RealTrader:
+    """Construct `XtQuantTrader(userdata_path, session_id)` on a dedicated thread, wrapped in a
+    `RealTrader` (session id, `close()` that frees waiting threads).
 
     Only construction: the caller registers its callback, then `start()`, `connect()` (0 = ok)
     and `subscribe(account)`, each from a worker thread. Raises `XtQuantNotInstalled`,
@@ -115,12 +152,13 @@ def build_trader(userdata_path: Path | str, session_id: int, *, timeout: float =
         )
     if "error" in box:
         raise box["error"]
-    return cast(Trader, box["trader"])
+    return RealTrader(box["trader"], int(session_id))
 
 
 def make_account(account_id: str, account_type: str = "STOCK") -> AccountLike:
-    """`xtquant.xttype.StockAccount(account_id)`; raises ValueError where the SDK returns a
-    message string instead of an account (XTQUANT.md §4)."""
+    """`xtquant.xttype.StockAccount(account_id, account_type)`: `STOCK`, or `CREDIT` for a
+    margin (两融) account, which the counter refuses under the STOCK type. Raises ValueError
+    where the SDK returns a message string instead of an account (XTQUANT.md §4)."""
     xttype = import_xtquant("xttype")
     account = xttype.StockAccount(account_id, account_type)
     if isinstance(account, str):
@@ -193,6 +231,11 @@ class RealMarketData:
         if not detail:
             return None
         return {str(k): _plain(v) for k, v in dict(detail).items()}
+
+    def get_trading_calendar(self, year: int) -> list[date] | None:
+        # xtdata derives future days from its holiday data and raises past it (xtdata.py ~2136).
+        days = self._xtdata.get_trading_calendar("SH", f"{year}0101", f"{year}1231")
+        return [date(int(d[:4]), int(d[4:6]), int(d[6:8])) for d in map(str, days or [])] or None
 
     def get_stock_list_in_sector(self, sector_name: str) -> list[str]:
         """xtdata's members of a sector (沪深300, 上证50, 沪深A股, ...); [] when unknown.

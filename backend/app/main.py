@@ -42,6 +42,7 @@ from backend.app.services.risk.rate_limit import RateLimiter
 from backend.app.services.risk.sync import RiskStateSync
 from backend.app.services.strategies import build_strategies
 from backend.app.web import install_web
+from xtquant_adapter.ashare.calendar import DEFAULT_CALENDAR, read_closures
 from xtquant_adapter.sim.booklock import SimBooksLocked
 
 Step = Callable[[FastAPI, Settings], AbstractAsyncContextManager[None]]
@@ -126,6 +127,9 @@ async def _build_trading(app: FastAPI, settings: Settings) -> AsyncIterator[None
     events = EventBus()
     log = EventLog(db=app.state.db, bus=events, account_id=settings.miniqmt_account_id,
                    retention_days=settings.event_retention_days)  # fmt: skip
+    if settings.calendar_file is not None:
+        # The user's closures apply to every calendar reader in the process (one calendar).
+        DEFAULT_CALENDAR.add_closures(read_closures(settings.calendar_file))
     qmt = QMTService(settings=settings, clock=getattr(app.state, "sim_clock", None))
     trading = TradingService(
         settings=settings, db=app.state.db, qmt=qmt, risk=app.state.risk,

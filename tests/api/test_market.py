@@ -113,3 +113,15 @@ def test_market_errors_are_problems(
 
 def test_market_needs_a_token(client: TestClient) -> None:
     assert client.get("/api/v1/market/quote/600519").status_code == 401
+
+
+def test_calendar_lists_trading_days_and_says_where_it_assumes(
+    client: TestClient, h: dict[str, str]
+) -> None:
+    r = client.get("/api/v1/market/calendar?start=2026-12-30&end=2027-01-05", headers=h)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["items"] == ["2026-12-30", "2026-12-31", "2027-01-04", "2027-01-05"]
+    assert body["assumed_from"] == "2027-01-01"
+    bad = client.get("/api/v1/market/calendar?start=2027-01-05&end=2027-01-01", headers=h)
+    assert (bad.status_code, bad.json()["code"]) == (422, "VALIDATION_ERROR")

@@ -93,12 +93,6 @@ def test_the_detector_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-# The last cycle (broker/service <-> bridge, reconnect) goes with the broker rework of
-# issue 13: drop this mark then.
-BROKER_REWORK = pytest.mark.xfail(strict=True, reason="broker/ split pending (issue 13 branch)")
-
-
-@BROKER_REWORK
 def test_no_import_cycles_in_backend_or_adapter() -> None:
     graph = _graph()
     # A package's __init__ re-exporting its own submodules is how packages work, not a cycle

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from xtquant_adapter.ashare.calendar import DEFAULT_CALENDAR
+
 FAKE_ROOT = Path(__file__).resolve().parents[1] / "fake_xtquant"
 
 
@@ -30,6 +32,7 @@ def fake_xtquant(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     terminal = _fake.install(FakeTerminal())
     yield terminal
     terminal.shutdown()
+    DEFAULT_CALENDAR.forget_terminal_years()
     _purge_xtquant()
     problems = [*terminal.deadlocks, *terminal.violations]
     problems += [f"callback raised {e!r}" for e in terminal.callback_errors]

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from backend.app.services.broker import xt_mapping as xm
+from backend.app.services.broker.calls import query_failed
 from backend.app.services.broker.reconnect import (
     NOT_PLACED_ERROR_ID,
     Reconnector,
@@ -37,6 +38,7 @@ class StubService:
         self.account_id = "A1"
         self.session_id = 1
         self.outcomes: list[bool] = []
+        self.failures = 0
 
     def now(self) -> datetime:
         return datetime(2025, 3, 3, 10, 0, tzinfo=SHANGHAI)
@@ -49,6 +51,9 @@ class StubService:
 
     async def query_order_by_remark(self, order_id: int) -> xm.OrderUpdate | None:
         self.reads += 1
+        if self.failures:
+            self.failures -= 1
+            raise query_failed("query_stock_orders")
         return self.held.get(order_id)
 
     async def reconnect(self) -> bool:
@@ -58,6 +63,13 @@ class StubService:
 
 async def _no_sleep(_: float) -> None:
     return None
+
+
+def _settler(svc: StubService, **kw: Any) -> SubmitSettler:
+    return SubmitSettler(
+        read_back=svc.query_order_by_remark, deliver=svc.deliver, is_connected=svc.is_connected,
+        **kw,
+    )  # fmt: skip
 
 
 def test_backoff_doubles_and_caps_lower_while_the_market_may_trade() -> None:
@@ -78,7 +90,10 @@ def test_reconnector_retries_until_connected_with_new_sessions() -> None:
     svc.outcomes = [False, False, True]
 
     async def run() -> Reconnector:
-        rec = Reconnector(svc, policy=ReconnectPolicy(initial=0.001, cap=0.002))  # type: ignore[arg-type]
+        rec = Reconnector(
+            reconnect=svc.reconnect, closing=lambda: svc.closing, now=svc.now,
+            policy=ReconnectPolicy(initial=0.001, cap=0.002),
+        )  # fmt: skip
         rec.schedule()
         rec.schedule()  # a second disconnect while reconnecting starts nothing new
         assert rec._task is not None
@@ -93,7 +108,7 @@ def test_minus_one_but_live_follows_the_broker_order() -> None:
     svc = StubService(held={7: _order(7)})
 
     async def run() -> None:
-        settler = SubmitSettler(svc, sleep=_no_sleep)  # type: ignore[arg-type]
+        settler = _settler(svc, sleep=_no_sleep)
         settler.begin(7)
         settler.refused(7)
         await asyncio.gather(*settler._settling)
@@ -107,7 +122,7 @@ def test_minus_one_and_absent_is_rejected_after_every_read() -> None:
     svc = StubService()
 
     async def run() -> None:
-        settler = SubmitSettler(svc, reads=3, sleep=_no_sleep)  # type: ignore[arg-type]
+        settler = _settler(svc, reads=3, sleep=_no_sleep)
         settler.refused(8)
         await asyncio.gather(*settler._settling)
 
@@ -116,14 +131,45 @@ def test_minus_one_and_absent_is_rejected_after_every_read() -> None:
     (error,) = svc.delivered
     assert isinstance(error, xm.OrderError)
     assert (error.order_id, error.error_id) == (8, NOT_PLACED_ERROR_ID)
-    assert "order_remark=8" in error.error_msg
+    assert "order 8" in error.error_msg
+
+
+def test_failed_read_backs_never_count_as_absent() -> None:
+    svc = StubService()
+    svc.failures = 5  # five failed queries, then three successful ones that show nothing
+
+    async def run() -> None:
+        settler = _settler(svc, reads=3, sleep=_no_sleep)
+        settler.refused(12)
+        await asyncio.gather(*settler._settling)
+
+    asyncio.run(run())
+    assert svc.reads == 8
+    (error,) = svc.delivered
+    assert error.order_id == 12
+
+
+def test_failed_read_backs_leave_the_order_pending_when_the_broker_goes_away() -> None:
+    svc = StubService()
+    svc.failures = 1
+
+    async def no_sleep_then_disconnect(_: float) -> None:
+        svc.connected = False
+
+    async def run() -> None:
+        settler = _settler(svc, reads=3, sleep=no_sleep_then_disconnect)
+        settler.refused(13)
+        await asyncio.gather(*settler._settling)
+
+    asyncio.run(run())
+    assert svc.delivered == []  # not rejected: reconciliation settles it after the reconnect
 
 
 def test_lost_response_is_read_back_after_the_timeout() -> None:
     svc = StubService(held={9: _order(9)})
 
     async def run() -> SubmitSettler:
-        settler = SubmitSettler(svc, response_timeout=0.01, sleep=_no_sleep)  # type: ignore[arg-type]
+        settler = _settler(svc, response_timeout=0.01, sleep=_no_sleep)
         settler.begin(9)
         settler.submitted(9, seq=3)
         assert settler._task is not None
@@ -140,7 +186,7 @@ def test_answer_before_submit_returns_needs_no_read_back() -> None:
     svc = StubService()
 
     async def run() -> SubmitSettler:
-        settler = SubmitSettler(svc, response_timeout=0.01)  # type: ignore[arg-type]
+        settler = _settler(svc, response_timeout=0.01)
         settler.begin(10)
         settler.observe(xm.OrderResponse(seq=1, broker_order_id=77, order_id=10, error_msg=""))
         settler.submitted(10, seq=1)
@@ -156,7 +202,7 @@ def test_unanswered_while_disconnected_waits_for_reconciliation() -> None:
     svc.connected = False
 
     async def run() -> SubmitSettler:
-        settler = SubmitSettler(svc, response_timeout=0.01)  # type: ignore[arg-type]
+        settler = _settler(svc, response_timeout=0.01)
         settler.submitted(11, seq=2)
         assert settler._task is not None
         with contextlib.suppress(TimeoutError):  # bounded wait: the watchdog must not finish

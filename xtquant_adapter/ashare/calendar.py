@@ -1,8 +1,10 @@
 """Trading calendar and intraday sessions of SSE/SZSE/BSE (ASHARE_RULES §4).
 
-Trading days come from `exchange_calendars` XSHG plus `PROJECT_CLOSURES` for years it does not
-cover yet; a date beyond both raises `CalendarNotAvailable` rather than guessing (weekend
-make-up workdays are never trading days, so holidays cannot be derived from a rule).
+Trading days come from `exchange_calendars` XSHG, then `PROJECT_CLOSURES` for years it does not
+cover yet, plus the user's closures (`CALENDAR_FILE`, `add_closures`). The calendar never
+raises: beyond the known data it assumes Monday-Friday are trading days (minus any closure it
+knows) and `assumed(day)` says so, so a caller can report it. Weekend make-up workdays are
+never trading days, so the assumption can only be wrong by treating a holiday as open.
 """
 
 from __future__ import annotations
@@ -12,19 +14,43 @@ import warnings
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
 SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 
-# Weekday closures for years past exchange_calendars' data, keyed by year. Add a year only
-# from the exchanges' own notice (published each December); a year absent here and beyond
-# exchange_calendars is refused.
-PROJECT_CLOSURES: Final[Mapping[int, frozenset[date]]] = {}
+# Weekday closures for years past exchange_calendars' data, keyed by year, from the exchanges'
+# own notice (published each December). 2027's notice is not out yet (2026-12-01): the days
+# below are only the statutory holidays the 2025 holiday law fixes (元旦 1/1; 春节 除夕-初三,
+# 2/5-2/8; 清明 4/5; 端午 6/9; 中秋 9/15; 国庆 10/1-10/3) that fall on weekdays. The make-up
+# closures are unknown, so 2027 stays PROVISIONAL: its other weekdays are assumed open.
+PROJECT_CLOSURES: Final[Mapping[int, frozenset[date]]] = {
+    2027: frozenset({
+        date(2027, 1, 1), date(2027, 2, 5), date(2027, 2, 8), date(2027, 4, 5),
+        date(2027, 6, 9), date(2027, 9, 15), date(2027, 10, 1),
+    }),
+}  # fmt: skip
+PROVISIONAL_YEARS: Final = frozenset({2027})
 
 
 class CalendarNotAvailable(LookupError):
-    """The date lies outside every calendar source we trust."""
+    """Kept for callers written against the old calendar; it is no longer raised."""
+
+
+def read_closures(path: str | Path) -> frozenset[date]:
+    """`CALENDAR_FILE`: one `YYYY-MM-DD` per line; blank lines and `#` comments are skipped.
+    Raises ValueError naming the bad line (a start-up configuration error)."""
+    out: set[date] = set()
+    for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            out.add(date.fromisoformat(line))
+        except ValueError:
+            raise ValueError(f"{path}:{number}: {line!r} is not a YYYY-MM-DD date") from None
+    return frozenset(out)
 
 
 class Session(StrEnum):
@@ -68,22 +94,62 @@ def _xshg() -> tuple[date, date, frozenset[date]]:
 
 
 class TradingCalendar:
-    """Trading days from exchange_calendars XSHG, extended by per-year closure lists."""
+    """Trading days from exchange_calendars XSHG, extended by per-year closure lists and the
+    user's closures; beyond all of them, weekdays (and `assumed()` says so)."""
 
-    def __init__(self, extra_closures: Mapping[int, Iterable[date]] = PROJECT_CLOSURES) -> None:
+    def __init__(
+        self,
+        extra_closures: Mapping[int, Iterable[date]] = PROJECT_CLOSURES,
+        provisional: Iterable[int] = PROVISIONAL_YEARS,
+    ) -> None:
         self._extra = {year: frozenset(days) for year, days in extra_closures.items()}
+        self._provisional = frozenset(provisional)
+        self._user: frozenset[date] = frozenset()
+        self._terminal: dict[int, frozenset[date]] = {}  # year -> trading days (live mode)
+
+    def set_terminal_year(self, year: int, trading_days: Iterable[date]) -> None:
+        """The terminal's own trading days of `year` (xtdata, live mode): they win over the
+        bundled data for that year."""
+        self._terminal[year] = frozenset(d for d in trading_days if d.year == year)
+
+    def forget_terminal_years(self) -> None:
+        self._terminal.clear()
+
+    def add_closures(self, days: Iterable[date]) -> None:
+        """The user's closures (CALENDAR_FILE): closed whatever any other source says."""
+        self._user = self._user | frozenset(days)
 
     def is_trading_day(self, day: date) -> bool:
+        if day in self._user:
+            return False
+        if day.year in self._terminal:
+            return day in self._terminal[day.year]
         first, last, days = _xshg()
         if first <= day <= last:
             return day in days
-        if day > last and day.year in self._extra:
-            return day.weekday() < 5 and day not in self._extra[day.year]
-        raise CalendarNotAvailable(
-            f"无 {day} 的交易日历 / no trading calendar for {day} "
-            f"(exchange_calendars covers {first}..{last}; add the exchange's closures for "
-            f"{day.year} to PROJECT_CLOSURES)"
-        )
+        return day.weekday() < 5 and day not in self._extra.get(day.year, frozenset())
+
+    def known_until(self) -> date:
+        """The last day whose answer comes from complete data (not an assumption)."""
+        _, last, _ = _xshg()
+        year = last.year + 1
+        while year in self._terminal or (year in self._extra and year not in self._provisional):
+            year += 1
+        return date(year - 1, 12, 31) if year > last.year + 1 else last
+
+    def assumed(self, day: date) -> bool:
+        """True when `day`'s answer is the weekday assumption, not known data."""
+        first, _, _ = _xshg()
+        return day > self.known_until() or day < first
+
+    def trading_days(self, start: date, end: date) -> list[date]:
+        """Every trading day in [start, end]."""
+        out, day = [], start
+        while day <= end:
+            if self.is_trading_day(day):
+                out.append(day)
+            day += timedelta(days=1)
+        return out
 
     def next_trading_day(self, day: date) -> date:
         """The first trading day strictly after `day`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,10 @@ class SimMarketData:
                     raise ValueError(f"unsupported period {period!r}")
                 return []
             return self._market.bars(code, period, count)
+
+    def get_trading_calendar(self, year: int) -> list[date] | None:
+        """None: the simulator has no terminal calendar; the bundled one applies."""
+        return None
 
     def set_price(self, code: str, price: Any) -> None:
         """Scenario knob: move `code`'s price (see `Market.set_price`)."""

@@ -55,14 +55,16 @@ async def ready(request: Request) -> Any:
     if all(checks.values()):
         return Readiness(checks=checks)
     missing = [name for name, ok in checks.items() if not ok]
+    why = str(getattr(qmt, "last_error", "") or "") if not checks["broker"] else ""
     return problem(
         503,
         "NOT_READY",
-        f"未就绪 / not ready: {', '.join(missing)} unavailable",
+        f"未就绪 / not ready: {', '.join(missing)} unavailable" + (f" ({why})" if why else ""),
         title="Service not ready",
         instance=request.url.path,
         request_id=request_id_of(request),
         checks=checks,
+        broker_error=why or None,
     )
 
 

@@ -1,4 +1,4 @@
-"""The `qmt-api` console script: serve, user add, sim reset, db upgrade."""
+"""The `qmt-api` console script: serve, user add, sim reset, db upgrade, doctor, smoke."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from backend.app.cli.doctor import SMOKE_CODE, run_doctor, run_smoke
 from backend.app.cli.strategy import strategy_app
 from backend.app.core.config import Settings
 from backend.app.core.errors import DomainError
@@ -235,6 +236,50 @@ def db_upgrade(
         typer.echo(f"数据库版本 / schema revision: {current_revision(db)}")
     finally:
         db.dispose()
+
+
+def _broker_settings() -> Settings:
+    """The MINIQMT_* settings only: the checks need no JWT key or database."""
+    try:
+        # Read as simulated, so live mode's JWT_SECRET_KEY requirement does not apply here.
+        return Settings(qmt_mode="simulated")
+    except ValidationError as exc:
+        typer.secho(f"配置错误 / invalid settings:\n{exc}", err=True, fg="red")
+        raise typer.Exit(2) from exc
+
+
+@app.command("doctor")
+def doctor(
+    timeout: Annotated[float, typer.Option(help="每项检查的时限（秒）/ seconds per check")] = 10.0,
+) -> None:
+    """检查本机 MiniQMT 环境（只读）/ Check this machine's MiniQMT setup (read-only)."""
+    report = run_doctor(_broker_settings(), timeout)
+    typer.echo(report.text())
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("smoke")
+def smoke(
+    live: Annotated[bool, typer.Option("--live", help="真实下单 / place a real order")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="不再询问 / do not ask")] = False,
+    timeout: Annotated[float, typer.Option(help="每步时限（秒）/ seconds per step")] = 10.0,
+) -> None:
+    """实盘冒烟：挂一手不会成交的 ETF 买单再撤掉 / Buy 100 ETF shares at a price that cannot
+    trade, cancel, check the states; prints a report for bug reports."""
+    if not live:
+        raise _fail(
+            "冒烟测试会真实下单，请加 --live / the smoke test places a real order: add --live"
+        )
+    settings = _broker_settings()
+    if not yes:
+        typer.confirm(
+            f"将在账户 {settings.miniqmt_account_id} 真实挂单 {SMOKE_CODE} 100 股（低于现价 3%）"
+            "并撤单，继续？/ place and cancel a real 100-share buy order?",
+            abort=True,
+        )
+    report = run_smoke(settings, timeout)
+    typer.echo(report.text())
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def main() -> None:

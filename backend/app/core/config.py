@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     qmt_mode: Literal["simulated", "live"] = "simulated"
     miniqmt_account_id: str = "SIM000001"
     miniqmt_userdata_path: Path | None = None
-    miniqmt_session_id: int | None = None  # None -> a fresh unique id per connect
+    miniqmt_session_id: int | None = Field(default=None, gt=0)  # base of 8 reused session ids
+    miniqmt_account_type: Literal["STOCK", "CREDIT"] = "STOCK"  # CREDIT: margin (两融) account
+    calendar_file: Path | None = None  # extra closures, one YYYY-MM-DD per line
 
     # --- storage ------------------------------------------------------------------------
     database_url: str = "sqlite:///./data/qmt_api.db"
@@ -77,6 +79,11 @@ class Settings(BaseSettings):
                 out[code.strip()] = int(qty)
             return out
         return v
+
+    @field_validator("miniqmt_account_type", mode="before")
+    @classmethod
+    def _upper_account_type(cls, v: object) -> object:
+        return v.strip().upper() if isinstance(v, str) else v
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -27,7 +27,8 @@ Sorted by what the caller should do (docs/errors.md is generated from this modul
     │   ├── RiskRejected                422 RISK_REJECTED (with `rule`)
     │   └── TradingDisabled             422 TRADING_DISABLED (kill switch)
     └── retry later ............................................... 503
-        └── BrokerUnavailable           503 BROKER_UNAVAILABLE
+        ├── BrokerUnavailable           503 BROKER_UNAVAILABLE
+        └── MarketDataUnavailable       503 MARKET_DATA_UNAVAILABLE
 """
 
 from __future__ import annotations
@@ -193,6 +194,11 @@ class TradingDisabled(Rejected):
 class BrokerUnavailable(DomainError):
     status, code, title = 503, "BROKER_UNAVAILABLE", "Broker unavailable"
     hint = "MiniQMT 未连接，稍后重试 / MiniQMT is not connected; retry later."
+
+
+class MarketDataUnavailable(DomainError):
+    status, code, title = 503, "MARKET_DATA_UNAVAILABLE", "Market data unavailable"
+    hint = "行情服务 xtdata 连不上 MiniQMT，稍后重试 / xtdata cannot reach MiniQMT; retry later."
 
 
 def all_errors() -> list[type[DomainError]]:

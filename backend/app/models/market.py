@@ -71,3 +71,13 @@ class Bars(BaseModel):
     stock_code: str
     period: Literal["1d", "1m"]
     items: list[Bar]
+
+
+class TradingDays(BaseModel):
+    """Trading days of SSE/SZSE in [start, end]."""
+
+    start: date
+    end: date
+    items: list[date]
+    # The first day of the range answered by the weekday assumption (no exchange data yet).
+    assumed_from: date | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -49,3 +50,29 @@ class TradingStatus(BaseModel):
     # "continuous" whatever the clock says (no auctions, lunch break or holidays).
     sessions_enforced: bool = True
     sessions_note: str = ""
+    # Set when today lies beyond the trading calendar's data (weekdays are assumed open).
+    calendar_note: str = ""
+
+
+class ExternalOrder(BaseModel):
+    """An order of the account placed elsewhere (manual, another script); read-only."""
+
+    source: Literal["external"] = "external"
+    order_id: None = None
+    broker_order_id: int
+    stock_code: str
+    side: str | None
+    price: Decimal
+    quantity: int
+    filled_quantity: int
+    avg_fill_price: Decimal | None
+    status: str | None
+    broker_status: int
+    status_msg: str
+    strategy_name: str
+    order_sysid: str
+    created_at: datetime
+
+
+class ExternalOrderPage(BaseModel):
+    items: list[ExternalOrder]

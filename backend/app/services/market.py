@@ -58,7 +58,7 @@ class MarketService:
             InvalidStockCode, NotFound, BrokerUnavailable.
         """
         code, detail = await self._detail(stock_code)
-        ticks = await self._qmt.call(self._qmt.market.get_full_tick, [code])
+        ticks = await self._qmt.market_call(self._qmt.market.get_full_tick, [code])
         t = ticks.get(code)
         if not t:
             raise NotFound(f"{code} 暂无行情 / no quote for {code}")
@@ -109,7 +109,7 @@ class MarketService:
                 errors=[{"loc": ["query", "period"], "msg": "1d or 1m"}],
             )
         code, _ = await self._detail(stock_code)
-        rows = await self._qmt.call(self._qmt.market.get_bars, code, period, count)
+        rows = await self._qmt.market_call(self._qmt.market.get_bars, code, period, count)
         items = [
             Bar(time=_ms(b["time"]), open=_d(b["open"]), high=_d(b["high"]), low=_d(b["low"]),
                 close=_d(b["close"]), volume=int(b["volume"]), amount=_d(b["amount"], "0.01"))

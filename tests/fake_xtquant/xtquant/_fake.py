@@ -13,6 +13,9 @@ ticks: dict[str, dict[str, Any]] = {}
 details: dict[str, dict[str, Any]] = {}
 bars: dict[tuple[str, str], list[dict[str, Any]]] = {}
 downloads: list[tuple[str, str, str]] = []
+# xtdata's trading calendar: {year: [trading day, ...]} (years absent: "no holiday data").
+calendar: dict[int, list[Any]] = {}
+xtdata_down = False  # True: every xtdata call raises like xtdata without a terminal
 sectors: dict[str, list[str]] = {}
 
 

@@ -13,6 +13,22 @@ Everything a test may switch (the knobs) is a plain attribute of `FakeTerminal`:
 * `reject_next`        a message: the next order becomes 废单 (57) with `on_order_error`.
 * `sync_timeout`       seconds a sync call waits before the test fails (the SDK waits forever).
 
+The real SDK's hostile behaviours (XTQUANT.md "Read first"), each off until a test switches it:
+
+* `hung`               True: MiniQMT stops answering. Requests are swallowed, sync calls wait
+                       (like the SDK, with no timeout, until the session is closed and its
+                       waiters released), async answers and pushes never come. `connect()`
+                       still answers 0, so a reconnect's `subscribe` hangs too.
+* `failing_queries`    names (`"orders"`, `"trades"`, `"positions"`, `"asset"`) whose queries
+                       answer None, the SDK's "query failed".
+* `first_statuses`     e.g. `(48, 49)`: a new order is pushed with these statuses before 50.
+* `sysid_late`         True: the first push of an order carries an empty `order_sysid`.
+* `repeat_pushes`      n: every order push is sent n times (same status, same content).
+* `error_without_push` a message: the next order gets `on_order_error` and no order push.
+* `add_foreign_order(...)` an order placed by another client (manual, another script):
+                       queries return it and subscribers get its pushes.
+* `order_remark` is always cut to `REMARK_LIMIT` (24) characters, as MiniQMT does.
+
 Findings the `fake_xtquant` fixture turns into a failing test: `deadlocks` (a sync call
 made on the push thread), `violations` (a trader built on a thread running an asyncio loop)
 and `callback_errors` (a callback raised; the SDK would lose the exception silently).
@@ -25,6 +41,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from xtquant_adapter import xtconstant as xc
@@ -48,11 +65,24 @@ class FakeDeadlockError(RuntimeError):
     """A sync trader call made on the push thread: the real SDK would hang forever here."""
 
 
+REMARK_LIMIT = 24
+
+
 class FakeTerminal:
     def __init__(self, account_id: str = "FAKE0001", cash: float = 1_000_000.0) -> None:
         self.account_id = account_id
+        self.account_type = xc.SECURITY_ACCOUNT  # CREDIT_ACCOUNT (3) for a margin account
         self.cash = cash
         self.online = True
+        self.hung = False
+        self.failing_queries: set[str] = set()
+        self.first_statuses: tuple[int, ...] = ()
+        self.sysid_late = False
+        self.repeat_pushes = 1
+        self.error_without_push: str | None = None
+        self.swallowed = 0  # requests a hung terminal never answered
+        self.session_reuse_after = 0.2  # MiniQMT: about 3 s
+        self.ended_sessions: dict[int, float] = {}
         self.auto_fill = False
         self.minus_one_but_live = False
         self.lose_async_response = False
@@ -78,11 +108,32 @@ class FakeTerminal:
     # --- sessions -------------------------------------------------------------------------
 
     def connect(self, trader: Any) -> int:
+        """0, or -1 while offline, for a session id another live session holds, or for an id
+        whose session ended less than `session_reuse_after` seconds ago."""
         with self._lock:
-            if not self.online or trader.session_id in self.sessions_seen:
+            sid = trader.fake_session
+            busy = any(t.alive and t.fake_session == sid for t in self.traders if t is not trader)
+            ended = self.ended_sessions.get(sid)
+            cooling = ended is not None and time.monotonic() - ended < self.session_reuse_after
+            if not self.online or busy or cooling:
                 return -1
-            self.sessions_seen.append(trader.session_id)
+            self.sessions_seen.append(sid)
+            self._touch_down_queue(trader)
             return 0
+
+    def _touch_down_queue(self, trader: Any) -> None:
+        # Each session id MiniQMT sees leaves a file in userdata_mini (the FAQ's down_queue).
+        folder = Path(trader.path)
+        if folder.is_dir():
+            (folder / f"down_queue_{trader.fake_session}").touch()
+
+    def session_ended(self, session_id: int) -> None:
+        with self._lock:
+            self.ended_sessions[session_id] = time.monotonic()
+
+    def stuck_waiters(self) -> int:
+        """Sync calls still waiting for an answer, over every session."""
+        return sum(t.waiting() for t in self.traders)
 
     def drop(self) -> None:
         """The terminal restarts: every live session gets `on_disconnected` and is dead."""
@@ -97,7 +148,9 @@ class FakeTerminal:
         return [t for t in self.traders if t.alive and t.subscribed]
 
     def shutdown(self) -> None:
+        self.hung = False
         for trader in list(self.traders):
+            trader.release_all()
             trader.stop()
         self.native.shutdown(wait=True, cancel_futures=True)
 
@@ -110,9 +163,10 @@ class FakeTerminal:
                 "minus_one": self.minus_one_but_live,
                 "lose": self.lose_async_response,
                 "reject": self.reject_next,
+                "error_only": self.error_without_push,
             }
             self.minus_one_but_live = self.lose_async_response = False
-            self.reject_next = None
+            self.reject_next = self.error_without_push = None
             return flags
 
     def place(
@@ -120,7 +174,7 @@ class FakeTerminal:
     ) -> int:
         """Runs on the native thread. Returns the order id, or -1 for the '-1 but live' case."""
         with self._lock:
-            self.order_calls.append((trader.session_id, args["order_remark"]))
+            self.order_calls.append((trader.fake_session, args["order_remark"]))
             order = self._new_order(args)
             self.orders[order.order_id] = order
         if seq is not None and not flags["lose"] and not flags["minus_one"]:
@@ -136,25 +190,70 @@ class FakeTerminal:
                     seq,
                 ),
             )
-        self._push_order(order)
+        if flags.get("error_only") is not None:
+            # The counter refused it before any order push: only on_order_error says so.
+            reject = flags["error_only"]
+            with self._lock:
+                order = replace(order, order_status=xc.ORDER_JUNK, status_msg=reject)
+                self.orders[order.order_id] = order
+            self._order_error(order, reject, seq)
+            return -1 if flags["minus_one"] else order.order_id
+        self._push_new(order)
         if flags["reject"] is not None:
             reject = flags["reject"]
             self._update(order.order_id, order_status=xc.ORDER_JUNK, status_msg=reject)
-            error = XtOrderError(
-                order.account_type,
-                order.account_id,
-                order.order_id,
-                2147483647,
-                reject,
-                order.strategy_name,
-                order.order_remark,
-                seq or 0,
-            )
-            for sub in self.subscribers():
-                sub.post("on_order_error", error)
+            self._order_error(order, reject, seq)
         elif self.auto_fill:
             self.fill(order.order_id)
         return -1 if flags["minus_one"] else order.order_id
+
+    def _order_error(self, order: XtOrder, reject: str, seq: int | None) -> None:
+        error = XtOrderError(
+            order.account_type,
+            order.account_id,
+            order.order_id,
+            2147483647,
+            reject,
+            order.strategy_name,
+            order.order_remark,
+            seq or 0,
+        )
+        for sub in self.subscribers():
+            sub.post("on_order_error", error)
+
+    def _push_new(self, order: XtOrder) -> None:
+        """The pushes of a new order: `first_statuses`, then 50; `sysid_late` hides the
+        counter's contract number on the first one."""
+        first = True
+        for status in (*self.first_statuses, order.order_status):
+            pushed = replace(order, order_status=status)
+            if first and self.sysid_late:
+                pushed = replace(pushed, order_sysid="")
+            first = False
+            self._push_order(pushed)
+
+    def add_foreign_order(
+        self,
+        remark: str,
+        stock_code: str = "510300.SH",
+        volume: int = 100,
+        price: float = 3.9,
+        order_type: int = xc.STOCK_BUY,
+        strategy_name: str = "",
+    ) -> XtOrder:
+        """An order of this account placed by another client (a manual order, another
+        script): its id comes from the same counter and its remark is whatever that client
+        wrote."""
+        args = {
+            "stock_code": stock_code, "order_type": order_type, "order_volume": volume,
+            "price_type": xc.FIX_PRICE, "price": price, "strategy_name": strategy_name,
+            "order_remark": remark,
+        }  # fmt: skip
+        with self._lock:
+            order = self._new_order(args)
+            self.orders[order.order_id] = order
+        self._push_order(order)
+        return order
 
     def _new_order(self, args: dict[str, Any]) -> XtOrder:
         buy = args["order_type"] == xc.STOCK_BUY
@@ -174,7 +273,7 @@ class FakeTerminal:
             order_status=xc.ORDER_REPORTED,
             status_msg="",
             strategy_name=args["strategy_name"],
-            order_remark=args["order_remark"],
+            order_remark=str(args["order_remark"])[:REMARK_LIMIT],
             direction=xc.DIRECTION_FLAG_LONG,
             offset_flag=xc.OFFSET_FLAG_OPEN if buy else xc.OFFSET_FLAG_CLOSE,
         )
@@ -189,7 +288,8 @@ class FakeTerminal:
     def _push_order(self, order: XtOrder) -> None:
         if not self.silent_orders:
             for sub in self.subscribers():
-                sub.post("on_stock_order", order)
+                for _ in range(self.repeat_pushes):
+                    sub.post("on_stock_order", order)
 
     def fill(self, order_id: int, volume: int | None = None, price: float | None = None) -> None:
         """Fill (part of) a working order; callable from the test thread."""
@@ -263,12 +363,22 @@ class FakeTerminal:
 
     # --- queries --------------------------------------------------------------------------
 
-    def query_orders(self, cancelable_only: bool = False) -> list[XtOrder]:
+    def query_orders(self, cancelable_only: bool = False) -> list[XtOrder] | None:
+        if "orders" in self.failing_queries:
+            return None
         with self._lock:
             orders = list(self.orders.values())
         return [o for o in orders if not cancelable_only or o.order_status in _CANCELLABLE]
 
-    def query_asset(self) -> XtAsset:
+    def query_trades(self) -> list[XtTrade] | None:
+        if "trades" in self.failing_queries:
+            return None
+        with self._lock:
+            return list(self.trades)
+
+    def query_asset(self) -> XtAsset | None:
+        if "asset" in self.failing_queries:
+            return None
         with self._lock:
             value = sum(v * self.last.get(c, 10.0) for c, v in self.positions.items())
             return XtAsset(
@@ -281,7 +391,9 @@ class FakeTerminal:
                 self.cash,
             )
 
-    def query_positions(self) -> list[XtPosition]:
+    def query_positions(self) -> list[XtPosition] | None:
+        if "positions" in self.failing_queries:
+            return None
         with self._lock:
             items = [(c, v) for c, v in self.positions.items() if v]
         return [

@@ -26,11 +26,19 @@ class FakeFrame:
         return [dict(r) for r in self._rows]
 
 
+def _reachable() -> None:
+    if _fake.xtdata_down:
+        # What xtdata raises when it finds no terminal (xtdata.py ~94-140): a bare Exception.
+        raise Exception("无法连接xtquant服务，请检查QMT-投研版或QMT-极简版是否开启")
+
+
 def get_full_tick(code_list: list[str]) -> dict[str, dict[str, Any]]:
+    _reachable()
     return {c: dict(_fake.ticks[c]) for c in code_list if c in _fake.ticks}
 
 
 def get_instrument_detail(stock_code: str, iscomplete: bool = False) -> dict[str, Any] | None:
+    _reachable()
     detail = _fake.details.get(stock_code)
     return dict(detail) if detail is not None else None
 
@@ -66,3 +74,11 @@ def get_market_data_ex(
         fields = field_list or list(rows[0]) if rows else []
         out[code] = FakeFrame([{f: r[f] for f in fields} for r in rows])
     return out
+
+
+def get_trading_calendar(market: str, start_time: str = "", end_time: str = "") -> list[str]:
+    """Like xtdata: 'YYYYMMDD' strings; raises past the terminal's holiday data."""
+    year = int(start_time[:4])
+    if year not in _fake.calendar:
+        raise Exception(f"end_time({end_time}) 超出现有节假日数据")
+    return [d.strftime("%Y%m%d") for d in _fake.calendar[year]]

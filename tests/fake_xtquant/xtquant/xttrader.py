@@ -6,8 +6,14 @@
   answer is queued on the push worker, behind the pushes: a sync order/cancel (or a query,
   unless relaxed mode is on) made inside a callback would hang the real SDK. Here it is
   recorded in `terminal.deadlocks` and raises `FakeDeadlockError` instead.
-* `connect()` is one-shot: 0 once, -1 for a session id the terminal has seen, after a drop,
-  or while the terminal is offline. `on_connected` is never called.
+* `connect()` is one-shot: 0 once, -1 for a session id another session holds or released
+  moments ago, after a drop, or while the terminal is offline. `on_connected` is never called.
+* Like the SDK, it does not keep its session id as `session_id` (the terminal reads
+  `fake_session`), and sync calls park `lambda resp: future.set_result(resp)` in
+  `self.cbs` from `common_op_sync_with_seq`, so `xtquant_adapter.real_trader` can release them
+  exactly as it releases the real SDK's.
+* A hung terminal (`terminal.hung`) swallows requests: sync calls wait with no timeout (until
+  released or the fixture ends), async answers and pushes never arrive.
 """
 
 from __future__ import annotations
@@ -52,7 +58,8 @@ class XtQuantTrader:
             pass
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
-        self.path, self.session_id, self.callback = path, session, callback
+        self.path, self._session, self.callback = path, session, callback
+        self.cbs: dict[int, Any] = {}
         self.alive = self.subscribed = self.connected = False
         self.relaxed = False
         self._connect_called = False
@@ -79,10 +86,18 @@ class XtQuantTrader:
         self.alive = self.connected = rc == 0
         return rc
 
+    @property
+    def fake_session(self) -> int:
+        """The terminal's view of this trader's session (the SDK keeps no such attribute)."""
+        return self._session
+
     def stop(self) -> None:
         if self._on_push_thread():
             self._deadlock("stop() inside a callback (it joins the push worker)")
+        was_alive = self.alive or self._connect_called
         self.alive = self.connected = False
+        if was_alive:
+            self.terminal.session_ended(self._session)
         for pool in (self._push, self._resp):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -101,7 +116,7 @@ class XtQuantTrader:
 
     def post(self, name: str, *args: Any) -> None:
         pool = self._push
-        if pool is None:
+        if pool is None or self.terminal.hung:
             return
         try:
             pool.submit(self._dispatch, name, args)
@@ -121,9 +136,39 @@ class XtQuantTrader:
         return threading.current_thread().name.startswith(self._prefix)
 
     def _deadlock(self, what: str) -> None:
-        message = f"{what} on the push thread of session {self.session_id}: the SDK hangs here"
+        message = f"{what} on the push thread of session {self._session}: the SDK hangs here"
         self.terminal.deadlocks.append(message)
         raise FakeDeadlockError(message)
+
+    def waiting(self) -> int:
+        """Sync calls of this session still waiting for an answer."""
+        return sum(1 for cb in list(self.cbs.values()) if "common_op_sync_with_seq" in
+                   getattr(cb, "__qualname__", ""))  # fmt: skip
+
+    def release_all(self) -> None:
+        for seq in list(self.cbs):
+            cb = self.cbs.pop(seq, None)
+            if cb is not None and "common_op_sync_with_seq" in getattr(cb, "__qualname__", ""):
+                cb(None)
+
+    def common_op_sync_with_seq(self, seq: int, request: Callable[[], None]) -> Any:
+        """The SDK's sync call: park a Future setter under `seq`, send, wait for the answer."""
+        future: Future[Any] = Future()
+        self.cbs[seq] = lambda resp: future.set_result(resp)
+        request()
+        if self.terminal.hung:
+            # The SDK waits forever; so do we, until close() releases us (or the test ends).
+            return future.result()
+        try:
+            return future.result(timeout=self.terminal.sync_timeout)
+        except FutureTimeout:
+            self.cbs.pop(seq, None)
+            self._deadlock(f"sync call {seq} got no answer within {self.terminal.sync_timeout}s;")
+
+    def _answer(self, seq: int, result: Any) -> None:
+        callback = self.cbs.pop(seq, None)
+        if callback is not None:
+            callback(result)
 
     def _sync(self, what: str, fn: Callable[[], Any], failed: Any, *, query: bool = False) -> Any:
         if self._on_push_thread() and not (query and self.relaxed):
@@ -131,17 +176,16 @@ class XtQuantTrader:
         if not self.alive or self._push is None or self._resp is None:
             return failed
         answer_pool = self._resp if (query and self.relaxed) else self._push
-        future: Future[Any] = Future()
+        seq = next(self._seq)
 
         def native() -> None:
+            if self.terminal.hung:
+                self.terminal.swallowed += 1
+                return
             result = fn()
-            answer_pool.submit(future.set_result, result)
+            answer_pool.submit(self._answer, seq, result)
 
-        self.terminal.native.submit(native)
-        try:
-            return future.result(timeout=self.terminal.sync_timeout)
-        except FutureTimeout:
-            self._deadlock(f"sync {what} got no answer within {self.terminal.sync_timeout}s;")
+        return self.common_op_sync_with_seq(seq, lambda: self.terminal.native.submit(native))
 
     def _drain(self, native_done: Future[Any]) -> None:
         """Wait until the native side ran and every push it queued was handled."""
@@ -153,7 +197,13 @@ class XtQuantTrader:
 
     def subscribe(self, account: Any) -> int:
         ok = self._sync(
-            "subscribe", lambda: account.account_id == self.terminal.account_id, False, query=True
+            "subscribe",
+            lambda: (
+                (account.account_id, account.account_type)
+                == (self.terminal.account_id, self.terminal.account_type)
+            ),
+            False,
+            query=True,
         )
         self.subscribed = bool(ok)
         return 0 if ok else -1
@@ -202,6 +252,9 @@ class XtQuantTrader:
     ) -> int:
         if not self.alive:
             return -1
+        if self.terminal.hung:  # sent; nothing ever answers
+            self.terminal.swallowed += 1
+            return next(self._seq)
         args = {
             "stock_code": stock_code,
             "order_type": order_type,
@@ -228,6 +281,9 @@ class XtQuantTrader:
     def cancel_order_stock_async(self, account: Any, order_id: int) -> int:
         if not self.alive:
             return -1
+        if self.terminal.hung:
+            self.terminal.swallowed += 1
+            return next(self._seq)
         seq = next(self._seq)
         done = self.terminal.native.submit(self.terminal.cancel, self, seq, order_id)
         if self.terminal.push_before_return and not self._on_push_thread():
@@ -244,22 +300,23 @@ class XtQuantTrader:
             "query_stock_order", lambda: self.terminal.orders.get(order_id), None, query=True
         )
 
+    # A dead session answers None, as the SDK's failed queries do.
     def query_stock_orders(self, account: Any, cancelable_only: bool = False) -> Any:
         return self._sync(
             "query_stock_orders",
             lambda: self.terminal.query_orders(cancelable_only),
-            [],
+            None,
             query=True,
         )
 
     def query_stock_trades(self, account: Any) -> Any:
-        return self._sync("query_stock_trades", lambda: list(self.terminal.trades), [], query=True)
+        return self._sync("query_stock_trades", self.terminal.query_trades, None, query=True)
 
     def query_stock_positions(self, account: Any) -> Any:
-        return self._sync("query_stock_positions", self.terminal.query_positions, [], query=True)
+        return self._sync("query_stock_positions", self.terminal.query_positions, None, query=True)
 
     def query_stock_position(self, account: Any, stock_code: str) -> Any:
-        found = [p for p in self.query_stock_positions(account) if p.stock_code == stock_code]
+        found = [p for p in self.query_stock_positions(account) or [] if p.stock_code == stock_code]
         return found[0] if found else None
 
     def query_stock_orders_async(
@@ -271,6 +328,9 @@ class XtQuantTrader:
         pool = self._resp if self.relaxed else self._push
 
         def native() -> None:
+            if self.terminal.hung:
+                self.terminal.swallowed += 1
+                return
             orders = self.terminal.query_orders(cancelable_only)
             if pool is not None:
                 pool.submit(callback, orders)

@@ -2,18 +2,20 @@
 
 from datetime import date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.ashare import rules
 from xtquant_adapter.ashare.calendar import (
+    DEFAULT_CALENDAR,
     SHANGHAI,
-    CalendarNotAvailable,
     Session,
     TradingCalendar,
     cancel_allowed_at,
     is_trading_day,
+    read_closures,
     session_at,
 )
 from xtquant_adapter.ashare.codes import Board, InvalidStockCode, board_of, normalize_code
@@ -221,11 +223,31 @@ def test_no_cancels_in_auction_lock_windows(t: time, ok: bool) -> None:
     assert cancel_allowed_at(t) is ok
 
 
-def test_calendar_fails_loudly_beyond_data_and_accepts_project_years() -> None:
+def test_calendar_never_raises_and_assumes_weekdays_beyond_its_data() -> None:
     assert not is_trading_day(date(2024, 2, 9))
-    with pytest.raises(CalendarNotAvailable):
-        is_trading_day(date(2027, 1, 4))
-    cal = TradingCalendar({2027: [date(2027, 1, 1)]})
+    assert not is_trading_day(date(2027, 1, 1))  # 元旦, statutory
+    assert is_trading_day(date(2027, 1, 4))  # a Monday beyond the data: assumed open
+    assert not is_trading_day(date(2027, 1, 9))  # Saturday
+    assert DEFAULT_CALENDAR.assumed(date(2027, 1, 4))
+    assert not DEFAULT_CALENDAR.assumed(date(2026, 6, 1))
+    cal = TradingCalendar({2027: [date(2027, 1, 1)]}, provisional=())
     assert cal.is_trading_day(date(2027, 1, 4))
     assert not cal.is_trading_day(date(2027, 1, 1))
     assert cal.next_trading_day(date(2026, 12, 31)) == date(2027, 1, 4)
+    assert cal.known_until() == date(2027, 12, 31)
+    assert is_trading_day(date(2031, 3, 3))  # far beyond: still an answer, never an error
+
+
+def test_user_closures_close_any_day(tmp_path: Path) -> None:
+    closures = tmp_path / "closures.txt"
+    closures.write_text("# 2027 春节 make-up closures\n2027-02-09\n\n2026-06-01  # a test\n")
+    cal = TradingCalendar()
+    cal.add_closures(read_closures(closures))
+    assert not cal.is_trading_day(date(2027, 2, 9))
+    assert not cal.is_trading_day(date(2026, 6, 1))
+    assert cal.trading_days(date(2027, 2, 8), date(2027, 2, 12)) == [
+        date(2027, 2, 10), date(2027, 2, 11), date(2027, 2, 12),
+    ]  # fmt: skip
+    closures.write_text("2027-13-01\n")
+    with pytest.raises(ValueError, match=r"closures\.txt:1"):
+        read_closures(closures)

@@ -57,10 +57,26 @@ def test_sides_map_both_ways() -> None:
     assert xm.side_from_xt(27) is None
 
 
-def test_remark_carries_our_order_id_only_when_numeric() -> None:
-    assert xm.remark_order_id("42") == 42
-    assert xm.remark_order_id("manual order") is None
-    assert xm.remark_order_id("") is None
+def test_only_our_prefixed_remark_carries_our_order_id() -> None:
+    assert xm.order_remark(42) == "qmt-api:42"
+    assert xm.remark_order_id("qmt-api:42") == 42
+    # Foreign orders of the account: a manual "42", an empty remark, look-alikes.
+    for foreign in (
+        "42",
+        "",
+        "manual order",
+        "qmt-api:",
+        "qmt-api:4x",
+        "qmt-api:４２",
+        "QMT-API:42",
+    ):
+        assert xm.remark_order_id(foreign) is None, foreign
+
+
+def test_our_remark_fits_miniqmt_24_characters() -> None:
+    assert len(xm.order_remark(10**16 - 1)) == 24
+    with pytest.raises(ValueError, match="24"):
+        xm.order_remark(10**16)
 
 
 def _order(**over: object) -> XtOrder:
@@ -68,7 +84,7 @@ def _order(**over: object) -> XtOrder:
                 "order_sysid": "00000007", "order_time": 1_795_621_143, "order_type": 23,
                 "order_volume": 100, "price_type": 11, "price": 1450.01, "traded_volume": 40,
                 "traded_price": 1450.0, "order_status": 55, "status_msg": "", "strategy_name": "s",
-                "order_remark": "12", "direction": 48, "offset_flag": 48}  # fmt: skip
+                "order_remark": "qmt-api:12", "direction": 48, "offset_flag": 48}  # fmt: skip
     return XtOrder(**(base | over))  # type: ignore[arg-type]
 
 
@@ -98,7 +114,7 @@ def test_trade_asset_position_copies_keep_money_exact() -> None:
             7,
             "7",
             "",
-            "12",
+            "qmt-api:12",
             49,
             49,
             5.1,

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
 from backend.app.api.deps import TradingDep, ViewerUser
-from backend.app.models.market import Bars, Instrument, Quote
+from backend.app.models.market import Bars, Instrument, Quote, TradingDays
+from backend.app.services.calendar import trading_days
 
 router = APIRouter(prefix="/market", tags=["market"])
 Code = Annotated[str, Path(max_length=32, examples=["600519.SH"])]
+
+
+@router.get("/calendar", response_model=TradingDays)
+async def get_calendar(
+    _: ViewerUser,
+    start: Annotated[date, Query(examples=["2027-01-01"])],
+    end: Annotated[date, Query(examples=["2027-01-08"])],
+) -> TradingDays:
+    """交易日列表 / Trading days in [start, end]; `assumed_from`: weekdays assumed from there."""
+    return trading_days(start, end)
 
 
 @router.get("/quote/{stock_code}", response_model=Quote)

@@ -20,7 +20,12 @@ from backend.app.models.orders import (
     OrderStatusFilter,
     TradePage,
 )
-from backend.app.models.trading import AccountInfo, PositionPage, TradingStatus
+from backend.app.models.trading import (
+    AccountInfo,
+    ExternalOrderPage,
+    PositionPage,
+    TradingStatus,
+)
 from backend.app.services.orders.rows import dumps, page_json
 
 if TYPE_CHECKING:
@@ -129,6 +134,12 @@ async def get_order(order_id: OrderId, trading: TradingDep, _: ViewerUser) -> Or
 async def cancel_order(order_id: OrderId, trading: TradingDep, user: TraderUser) -> OrderRead:
     """Cancel: 202 with status `pending_cancel`; 409 when the order is already final."""
     return await trading.cancel_order(order_id=order_id, actor=user)
+
+
+@router.get("/external-orders", response_model=ExternalOrderPage)
+async def list_external_orders(trading: TradingDep, _: ViewerUser) -> ExternalOrderPage:
+    """账户里非本网关的委托（手工、其他脚本），只读 / Today's foreign orders, read-only."""
+    return ExternalOrderPage.model_validate({"items": trading.external.items()})
 
 
 @router.get("/trades", response_model=TradePage)

@@ -1,15 +1,14 @@
 """The broker behind QMTService: how it is built (simulated or live) and the callback bridge
-that copies each push on the trader's thread and hops it to the loop (`QMTService._post`).
+that copies each push on the trader's thread and hands it to a `post` callable (which hops to
+the loop). Neither knows QMTService.
 """
 
 from __future__ import annotations
 
-import itertools
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from loguru import logger
 
@@ -17,9 +16,6 @@ from backend.app.core.config import Settings
 from backend.app.services.broker import xt_mapping as xm
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.protocol import AccountLike, MarketData, Trader
-
-if TYPE_CHECKING:
-    from backend.app.services.broker.service import QMTService
 
 
 class Clock:
@@ -37,9 +33,8 @@ class Broker:
     clock: Any
 
 
-BrokerFactory = Callable[[Settings, Any], Broker]
-
-_session_counter = itertools.count(1)
+# (settings, clock or None, session id) -> a built, not yet started broker.
+BrokerFactory = Callable[[Settings, Any, int], Broker]
 
 
 def _fees(settings: Settings) -> Any:
@@ -50,8 +45,9 @@ def _fees(settings: Settings) -> Any:
     )
 
 
-def build_broker(settings: Settings, clock: Any = None) -> Broker:
-    """Simulated -> SimulatedXtQuantTrader on `data_dir`; live -> xtquant_adapter.real."""
+def build_broker(settings: Settings, clock: Any, session_id: int) -> Broker:
+    """Simulated -> SimulatedXtQuantTrader on `data_dir`; live -> xtquant_adapter.real, on the
+    MiniQMT session `session_id` with a `MINIQMT_ACCOUNT_TYPE` account."""
     if settings.is_simulated:
         from xtquant_adapter.sim import SimConfig, SimulatedXtQuantTrader, SystemClock
         from xtquant_adapter.xttype import StockAccount
@@ -65,28 +61,32 @@ def build_broker(settings: Settings, clock: Any = None) -> Broker:
             fees=_fees(settings),
         )
         clock = clock or SystemClock()
-        session = settings.miniqmt_session_id or int(time.time()) % 1_000_000
         trader = SimulatedXtQuantTrader(
-            str(settings.data_dir / "sim"), session, config=config, clock=clock
+            str(settings.data_dir / "sim"), session_id, config=config, clock=clock
         )
         return Broker(trader, trader.market, StockAccount(settings.miniqmt_account_id), clock)
     from xtquant_adapter import real
 
-    ids = real.SessionIds(settings.miniqmt_session_id)
-    live = real.build_trader(settings.miniqmt_userdata_path or "", ids.next())
-    return Broker(  # a test's ManualClock stands in for wall time (trading-hours checks)
-        live,
-        real.RealMarketData(),
-        real.make_account(settings.miniqmt_account_id),
-        clock or Clock(),
-    )
+    live = real.build_trader(settings.miniqmt_userdata_path or "", session_id)
+    try:
+        account = real.make_account(settings.miniqmt_account_id, settings.miniqmt_account_type)
+        market = real.RealMarketData()
+    except BaseException:
+        live.close()
+        raise
+    # A test's ManualClock stands in for wall time (trading-hours checks).
+    return Broker(live, market, account, clock or Clock())
 
 
 class Bridge:
-    """The TraderCallback: copy on the push thread, then hop to the loop. Never blocks."""
+    """The TraderCallback of ONE session: copy on the push thread, then `post`. Never blocks.
 
-    def __init__(self, service: QMTService) -> None:
-        self._svc = service
+    `post(update)` must be thread-safe (QMTService's hops to the loop). Pushes of a session the
+    owner has already replaced are dropped by the owner, which knows the current session.
+    """
+
+    def __init__(self, post: Callable[[xm.BrokerUpdate], None]) -> None:
+        self._post = post
 
     def _hop(self, convert: Callable[[Any], xm.BrokerUpdate], record: Any) -> None:
         try:
@@ -94,13 +94,13 @@ class Bridge:
         except Exception:
             logger.exception("could not copy a broker push {!r}", record)
             return
-        self._svc._post(update)
+        self._post(update)
 
     def on_connected(self) -> None:
-        self._svc._post(xm.ConnectionChange(True, "connected"))
+        self._post(xm.ConnectionChange(True, "connected"))
 
     def on_disconnected(self) -> None:
-        self._svc._post(xm.ConnectionChange(False, "MiniQMT disconnected"))
+        self._post(xm.ConnectionChange(False, "MiniQMT disconnected"))
 
     def on_account_status(self, status: Any) -> None:
         logger.info("account status {} = {}", status.account_id, status.status)

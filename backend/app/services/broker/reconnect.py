@@ -10,9 +10,13 @@ which is where TradingService reconciles the day's orders and trades.
 Settlement: an `order_stock_async` answered by -1, or whose `on_order_stock_async_response`
 never comes, may still be a live order (the SDK reports -1 for some orders that reached the
 counter). `SubmitSettler` never re-sends it: it reads the order back by its `order_remark`
-(our order id) and delivers what the broker holds as an ordinary order update; only when the
-broker has no such order after a few reads does it deliver an `OrderError`, and TradingService
-rejects the journal row with that message.
+(our order id) and delivers what the broker holds as an ordinary order update. Only reads
+that SUCCEEDED count: a failed query (None, an exception, a timeout) proves nothing, so the
+order stays `pending` and is read again later (or by the reconnect reconciliation). Only when
+`reads` successful queries in a row show no such order does it deliver an `OrderError`, and
+TradingService rejects the journal row with that message.
+
+Both get the callables they need from their owner (QMTService) and know nothing else of it.
 """
 
 from __future__ import annotations
@@ -24,15 +28,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as dtime
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from loguru import logger
 
 from backend.app.services.broker import xt_mapping as xm
-from xtquant_adapter.ashare.calendar import CalendarNotAvailable, is_trading_day, to_shanghai
-
-if TYPE_CHECKING:
-    from backend.app.services.broker.service import QMTService
+from xtquant_adapter.ashare.calendar import is_trading_day, to_shanghai
 
 # MiniQMT is expected up from before the pre-open until after the close; outside this window a
 # restarted or logged-out terminal is normal and retries slow down.
@@ -44,11 +45,10 @@ NOT_PLACED_ERROR_ID: Final = -1
 def market_may_trade(now: datetime) -> bool:
     """True on a trading day between 08:30 and 15:30 Beijing time."""
     local = to_shanghai(now)
-    try:
-        trading_day = is_trading_day(local.date())
-    except CalendarNotAvailable:
-        trading_day = local.weekday() < 5
-    return trading_day and _ACTIVE_FROM <= local.time().replace(tzinfo=None) < _ACTIVE_UNTIL
+    return (
+        is_trading_day(local.date())
+        and _ACTIVE_FROM <= local.time().replace(tzinfo=None) < _ACTIVE_UNTIL
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +65,26 @@ class ReconnectPolicy:
 
 
 class Reconnector:
-    """One background task at a time that brings the broker session back."""
+    """One background task at a time that brings the broker session back.
+
+    `reconnect()` builds a fresh session and answers True once it is connected; `closing()`
+    says the owner shuts down; `now()` is exchange time; `describe()` is the last error.
+    """
 
     def __init__(
         self,
-        service: QMTService,
         *,
+        reconnect: Callable[[], Awaitable[bool]],
+        closing: Callable[[], bool],
+        now: Callable[[], datetime],
+        describe: Callable[[], str] = lambda: "",
         policy: ReconnectPolicy | None = None,
         market_open: Callable[[datetime], bool] = market_may_trade,
     ) -> None:
-        self._svc = service
+        self._reconnect = reconnect
+        self._closing = closing
+        self._now = now
+        self._describe = describe
         self.policy = policy or ReconnectPolicy()
         self._market_open = market_open
         self._task: asyncio.Task[None] | None = None
@@ -88,7 +98,7 @@ class Reconnector:
 
     def schedule(self) -> None:
         """Start the reconnect loop unless it already runs (call on the loop thread)."""
-        if self.running or self._svc.closing:
+        if self.running or self._closing():
             return
         self._wake.clear()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="qmt-reconnect")
@@ -106,40 +116,51 @@ class Reconnector:
 
     async def _run(self) -> None:
         attempt = 0
-        while not self._svc.closing:
-            is_open = self._market_open(self._svc.now())
+        while not self._closing():
+            is_open = self._market_open(self._now())
             delay = self.policy.delay(attempt, is_open)
             logger.warning(
-                "MiniQMT reconnect attempt {} in {:.0f}s (market {}); last error: {}",
-                attempt + 1, delay, "open" if is_open else "closed", self._svc.last_error or "-",
+                "MiniQMT reconnect attempt {} in {:.1f}s (market {}); last error: {}",
+                attempt + 1, delay, "open" if is_open else "closed", self._describe() or "-",
             )  # fmt: skip
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
             self._wake.clear()
             self.attempts += 1
-            if await self._svc.reconnect():
+            if await self._reconnect():
                 self.reconnects += 1
-                logger.info(
-                    "MiniQMT reconnected after {} attempt(s): account={} session={}",
-                    attempt + 1, self._svc.account_id, self._svc.session_id,
-                )  # fmt: skip
+                logger.info("MiniQMT reconnected after {} attempt(s)", attempt + 1)
                 return
             attempt += 1
 
 
+ReadBack = Callable[[int], Awaitable[xm.OrderUpdate | None]]
+
+
 class SubmitSettler:
-    """Watches each submitted order until the broker has answered for it."""
+    """Watches each submitted order until the broker has answered for it.
+
+    `read_back(order_id)` is the broker's copy of our order or None when a SUCCESSFUL query
+    shows none (a failed query raises); `deliver(update)` hands an update on as if pushed;
+    `is_connected()` says whether asking the broker makes sense now.
+    """
 
     def __init__(
         self,
-        service: QMTService,
         *,
+        read_back: ReadBack,
+        deliver: Callable[[xm.BrokerUpdate], None],
+        is_connected: Callable[[], bool],
         response_timeout: float = 10.0,
         reads: int = 3,
         read_interval: float = 1.0,
+        retry_cap: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._svc = service
+        self._read_back = read_back
+        self._deliver = deliver
+        self._is_connected = is_connected
+        self.retry_cap = retry_cap
         self.response_timeout = response_timeout
         self.reads = reads
         self.read_interval = read_interval
@@ -180,6 +201,13 @@ class SubmitSettler:
         logger.warning("order {}: submit answered -1; reading it back by order_remark", order_id)
         self._start_settle(order_id, "submit answered -1")
 
+    def read_back_later(self, order_id: int, why: str) -> None:
+        """An uncertain submit whose first read-back failed: keep reading until a successful
+        query settles it (or reconciliation does)."""
+        self._inflight.pop(order_id, None)
+        self._deadlines.pop(order_id, None)
+        self._start_settle(order_id, why)
+
     def observe(self, update: xm.BrokerUpdate) -> None:
         """Every broker update passes here on the loop: anything naming the order answers it."""
         if not isinstance(update, xm.OrderResponse | xm.OrderUpdate | xm.OrderError):
@@ -212,7 +240,7 @@ class SubmitSettler:
             now = time.monotonic()
             overdue = [oid for oid, deadline in self._deadlines.items() if deadline <= now]
             for order_id in overdue:
-                if not self._svc.is_connected():
+                if not self._is_connected():
                     # Reconnect reconciliation reads every open order; look again after it.
                     self._deadlines[order_id] = now + self.response_timeout
                     continue
@@ -234,24 +262,33 @@ class SubmitSettler:
         task.add_done_callback(self._settling.discard)
 
     async def _settle(self, order_id: int, why: str) -> None:
-        for read in range(1, self.reads + 1):
+        absent = failures = 0
+        while absent < self.reads:
+            if not self._is_connected():
+                # The reconnect reconciliation reads every open order; it settles this one.
+                logger.warning("order {}: broker away; left pending for reconciliation", order_id)
+                return
             try:
-                found = await self._svc.query_order_by_remark(order_id)
+                found = await self._read_back(order_id)
             except Exception as exc:
-                logger.warning("order {}: read-back {} failed: {}", order_id, read, exc)
-                found = None
+                # A failed query proves nothing: never count it as "absent".
+                failures += 1
+                logger.warning("order {}: read-back failed ({}): {}", order_id, failures, exc)
+                await self._sleep(min(self.retry_cap, self.read_interval * 2**failures))
+                continue
             if found is not None:
                 logger.warning(
                     "order {}: {}, but the broker holds it as {} (status {}); following it",
                     order_id, why, found.broker_order_id, found.broker_status,
                 )  # fmt: skip
-                self._svc.deliver(found)
+                self._deliver(found)
                 return
-            if read < self.reads:
+            absent += 1
+            if absent < self.reads:
                 await self._sleep(self.read_interval)
         msg = (
             f"MiniQMT 未受理该委托（{why}，按 order_remark 查无此单）/ not placed: {why}, and "
-            f"MiniQMT holds no order with order_remark={order_id}"
+            f"MiniQMT holds no order with our remark for order {order_id}"
         )
         logger.error("order {}: {}; rejected", order_id, msg)
-        self._svc.deliver(xm.OrderError(0, 0, order_id, NOT_PLACED_ERROR_ID, msg))
+        self._deliver(xm.OrderError(0, 0, order_id, NOT_PLACED_ERROR_ID, msg))

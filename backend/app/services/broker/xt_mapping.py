@@ -84,11 +84,29 @@ def xt_time(value: int | float | None) -> datetime:
     return datetime.fromtimestamp(v, UTC)
 
 
+# Our orders carry `qmt-api:<order id>` in `order_remark`. The account's other orders (manual
+# ones, other scripts) come back from the same queries and pushes with any remark at all, "3"
+# or "" included, so only this prefix makes an order ours. MiniQMT keeps 24 characters.
+REMARK_PREFIX: Final = "qmt-api:"
+REMARK_LIMIT: Final = 24
+
+
+def order_remark(order_id: int) -> str:
+    """The `order_remark` we send for our order `order_id` (fits MiniQMT's 24 characters)."""
+    remark = f"{REMARK_PREFIX}{int(order_id)}"
+    if len(remark) > REMARK_LIMIT:
+        raise ValueError(f"order id {order_id} does not fit a {REMARK_LIMIT}-character remark")
+    return remark
+
+
 def remark_order_id(remark: str | None) -> int | None:
-    """Our order id carried in `order_remark`; None for orders placed elsewhere."""
-    if remark and remark.isdigit():
-        return int(remark)
-    return None
+    """Our order id carried in `order_remark`; None for every order placed elsewhere."""
+    if not remark or not remark.startswith(REMARK_PREFIX):
+        return None
+    digits = remark[len(REMARK_PREFIX) :]
+    if not digits.isdigit() or not digits.isascii():
+        return None
+    return int(digits)
 
 
 # --- frozen domain copies of the trader's pushes ------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 from loguru import logger
 from sqlalchemy.exc import IntegrityError
 
-from backend.app.core.errors import BrokerUnavailable, DomainError, DuplicateClientOrderId
+from backend.app.core.errors import DomainError, DuplicateClientOrderId
 from backend.app.db.repositories import orders as order_repo
 from backend.app.db.session import Database
 from backend.app.domain.actor import Actor
@@ -134,7 +134,7 @@ class OrderPlacement:
         pos = self._qmt.positions.get(c.stock_code)
         last = pos.last_price if pos and pos.last_price > 0 else None
         if self._risk.rules.max_price_deviation_pct or c.order_type is OrderType.MARKET:
-            tick = await self._qmt.call(self._qmt.market.get_full_tick, [c.stock_code])
+            tick = await self._qmt.market_call(self._qmt.market.get_full_tick, [c.stock_code])
             raw = (tick.get(c.stock_code) or {}).get("lastPrice")
             last = xm.dec(raw, "0.001") if raw else last
         return last
@@ -234,11 +234,13 @@ class OrderPlacement:
         be asked, the order stays `pending` until the next reconciliation settles it."""
         try:
             found = await self._qmt.query_order_by_remark(order_id)
-        except (BrokerUnavailable, DomainError) as exc:
-            logger.warning("order {} left pending until reconnect: {}", order_id, exc)
-            found = None
-            if not self._qmt.is_connected():
-                return await self._get_order(order_id)
+        except DomainError as exc:
+            # A failed query proves nothing: the order stays pending, and is read back again
+            # until a successful query settles it (or the reconnect reconciliation does).
+            logger.warning("order {} left pending: read-back failed: {}", order_id, exc)
+            if self._qmt.is_connected():
+                self._qmt.settler.read_back_later(order_id, reason or "read-back failed")
+            return await self._get_order(order_id)
         if found is not None:
             self._updater.push(found)
             await self._updater.drain()

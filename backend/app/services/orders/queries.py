@@ -17,6 +17,7 @@ from backend.app.models.orders import OrderDetail, OrderPage, TradePage
 from backend.app.models.trading import AccountInfo, PositionPage, PositionRead, TradingStatus
 from backend.app.services.broker.service import QMTService
 from backend.app.services.broker.xt_mapping import AssetSnapshot, PositionSnapshot
+from backend.app.services.calendar import calendar_note
 from backend.app.services.orders.rows import order_json, order_row_json, trade_json
 from backend.app.services.orders.validation import OrderValidator, normalize
 from backend.app.services.risk.engine import RiskEngine
@@ -213,8 +214,10 @@ class TradingQueries:
         return TradingStatus(
             mode=s.qmt_mode, connected=self._qmt.is_connected(),
             trading_enabled=self._risk.trading_enabled, account_id=self._account,
-            account_type="STOCK", session=MarketSession(self._validator.session().value),
+            account_type=self._settings.miniqmt_account_type,
+            session=MarketSession(self._validator.session().value),
             server_time=self._qmt.now(), detail=self._qmt.last_error,
             sessions_enforced=enforced,
             sessions_note=SESSIONS_ENFORCED if enforced else SESSIONS_IGNORED,
+            calendar_note=calendar_note(self._qmt.now().date()),
         )  # fmt: skip

@@ -9,6 +9,7 @@ broker no longer lists has expired. Nothing stays `pending` forever.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
@@ -18,6 +19,7 @@ from backend.app.db.repositories import orders as order_repo
 from backend.app.db.session import Database
 from backend.app.domain.enums import OrderStatus
 from backend.app.services.broker.service import QMTService
+from backend.app.services.broker.xt_mapping import OrderUpdate
 from backend.app.services.orders.moves import Expire, Reject
 from backend.app.services.orders.updater import OrderUpdater
 
@@ -30,6 +32,7 @@ EXPIRED: Final = (
 async def reconcile(
     *, qmt: QMTService, db: Database, updater: OrderUpdater, account_id: str,
     in_flight: set[int], today_start: datetime,
+    on_foreign: Callable[[OrderUpdate], object] | None = None,
 ) -> dict[str, int]:  # fmt: skip
     """Match the journal against the broker; returns counts for the log."""
     broker_orders = await qmt.query_orders()
@@ -41,6 +44,9 @@ async def reconcile(
         ]
     )
     for u in broker_orders:
+        if u.order_id is None and on_foreign is not None:
+            on_foreign(u)  # another client's order: shown read-only, never applied to ours
+            continue
         updater.push(u)
     for t in broker_trades:
         updater.push(t)

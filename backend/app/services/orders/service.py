@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
+from datetime import date, datetime
 from datetime import time as dtime
 from typing import Any
 
@@ -27,6 +27,7 @@ from backend.app.services.broker import xt_mapping as xm
 from backend.app.services.broker.service import QMTService
 from backend.app.services.event_log import EventLog
 from backend.app.services.market import MarketService
+from backend.app.services.orders.external import ExternalOrders
 from backend.app.services.orders.moves import Effects, MarkCancel
 from backend.app.services.orders.placement import OrderPlacement
 from backend.app.services.orders.queries import (
@@ -83,6 +84,11 @@ class TradingService:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._final_waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._started = False
+        self.external = ExternalOrders()
+        # MiniQMT's queries list today's orders only: a gateway connected across midnight
+        # re-reconciles when the exchange date changes, expiring yesterday's unfinished orders.
+        self.day_roll_interval = 60.0
+        self._day: date | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -94,8 +100,10 @@ class TradingService:
         start = self._today_start()
         await self.placement.counters.load(start.date(), lambda: self._db.run(
             lambda s: order_repo.day_stats(s, self._account, start)))  # fmt: skip
-        if self._qmt.is_connected():
-            await self.reconcile()
+        if self._qmt.is_connected() and not await self._try_reconcile():
+            self._spawn(self._reconcile_until_done())
+        self._day = self._qmt.now().date()
+        self._spawn(self._watch_day_roll())
         self._started = True
 
     async def stop(self) -> None:
@@ -109,7 +117,27 @@ class TradingService:
         return await reconcile(
             qmt=self._qmt, db=self._db, updater=self._updater, account_id=self._account,
             in_flight=set(self.placement.in_flight), today_start=self._today_start(),
+            on_foreign=lambda u: self.external.observe(u, self._qmt.now().date()),
         )  # fmt: skip
+
+    async def _watch_day_roll(self) -> None:
+        while True:
+            await asyncio.sleep(self.day_roll_interval)
+            await self.check_day_roll()
+
+    async def check_day_roll(self) -> bool:
+        """Reconcile once the exchange date moved on while connected; True when it ran."""
+        today = self._qmt.now().date()
+        if today == self._day or not self._qmt.is_connected():
+            return False
+        try:
+            counts = await self.reconcile()
+        except DomainError as exc:  # a failed query: try again at the next check
+            logger.warning("day-roll reconciliation for {} failed: {}", today, exc)
+            return False
+        self._day = today
+        logger.info("day rolled to {}: {}", today, counts)
+        return True
 
     async def drain(self) -> None:
         """Wait until every broker update received so far is in the journal (tests, bench)."""
@@ -129,7 +157,22 @@ class TradingService:
             "account_id": self._account,
         })  # fmt: skip
         if connected and self._started:
-            self._spawn(self.reconcile())
+            self._spawn(self._reconcile_until_done())
+
+    async def _try_reconcile(self) -> bool:
+        try:
+            await self.reconcile()
+        except DomainError as exc:  # a failed query: nothing may be concluded from it
+            logger.warning("reconciliation failed, will retry: {}", exc)
+            return False
+        return True
+
+    async def _reconcile_until_done(self) -> None:
+        """Reconcile; after a failed query try again (1 s doubling to 30 s) while connected."""
+        delay = 1.0
+        while not await self._try_reconcile() and self._qmt.is_connected():
+            await asyncio.sleep(delay)
+            delay = min(30.0, delay * 2)
 
     def _on_broker_update(self, update: xm.BrokerUpdate) -> None:
         if isinstance(update, xm.AssetSnapshot):
@@ -137,6 +180,12 @@ class TradingService:
         elif isinstance(update, xm.PositionSnapshot):
             self._publish_position(update)
         elif not isinstance(update, xm.ConnectionChange):
+            if isinstance(update, xm.OrderUpdate) and update.order_id is None:
+                # Another client's order: read-only, shown on the stream, never applied to ours.
+                foreign = self.external.observe(update, self._qmt.now().date())
+                if foreign is not None:
+                    self._events.emit("order", foreign)
+                return
             self._updater.push(update)
 
     def _asset_event(self, asset: xm.AssetSnapshot) -> dict[str, Any]:

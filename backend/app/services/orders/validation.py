@@ -134,7 +134,7 @@ class OrderValidator:
             self._details, self._details_day = {}, today
         detail = self._details.get(code)
         if detail is None:
-            detail = await self._qmt.call(self._qmt.market.get_instrument_detail, code)
+            detail = await self._qmt.market_call(self._qmt.market.get_instrument_detail, code)
             if not detail:
                 raise UnknownInstrument(f"证券 {code} 不存在 / no instrument {code}")
             self._details[code] = detail
