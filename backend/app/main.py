@@ -253,7 +253,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     # Outermost: every response, CORS preflights included, carries X-Request-ID.
-    install_middleware(app, metrics_enabled=settings.metrics_enabled)
+    install_middleware(
+        app,
+        metrics_enabled=settings.metrics_enabled,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout_seconds,
+    )
     app.include_router(ops.router)
     app.include_router(build_api_router())
     _install_openapi(app)

@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.app.api.body_limit import BodyLimitMiddleware
 from backend.app.core.errors import NotFound
 from backend.app.db.tables import Order
 from backend.app.domain.enums import OrderStatus
@@ -227,10 +228,14 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-def install_middleware(app: FastAPI, *, metrics_enabled: bool) -> Metrics | None:
-    """Add the request-context middleware; returns the app's Metrics (None when off)."""
+def install_middleware(
+    app: FastAPI, *, metrics_enabled: bool, max_body_bytes: int, body_timeout: float
+) -> Metrics | None:
+    """Add the request-context middleware (outermost) and the body limit right inside it (so
+    a 413 has its request id and access line); returns the app's Metrics (None when off)."""
     metrics = Metrics(app) if metrics_enabled else None
     app.state.metrics = metrics
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, timeout=body_timeout)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return metrics
 

@@ -22,6 +22,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
 from backend.app.core.errors import DomainError, RateLimited, Unauthorized
+from backend.app.core.text import clip
 from backend.app.models.problem import PROBLEM_MEDIA_TYPE
 
 # Codes for errors raised below the domain (routing, auth schemes, the framework itself).
@@ -32,6 +33,7 @@ HTTP_CODES: Mapping[int, str] = {
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",
+    408: "REQUEST_TIMEOUT",
     409: "CONFLICT",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
@@ -91,8 +93,11 @@ def problem(
 
 def json_safe(value: Any) -> Any:
     """Anything -> JSON-ready; unknown objects become their str()."""
-    if value is None or isinstance(value, bool | str):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        # A lone surrogate (JSON "\ud800") cannot be encoded: orjson refused the whole body.
+        return value if value.isascii() else value.encode("utf-8", "backslashreplace").decode()
     if isinstance(value, int):
         # orjson refuses ints past 64 bits (a fuzzer's favourite input): echo them as text.
         return value if -(2**63) <= value < 2**64 else str(value)
@@ -133,7 +138,8 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         item["loc"] = loc
         if "input" in item:
             field = str(loc[-1]) if loc else ""
-            item["input"] = _redact(item["input"], field)
+            # Clipped: a 10 MB string must not come back in the error (nor be logged).
+            item["input"] = clip(_redact(item["input"], field))
         out.append(json_safe(item))
     return out
 

@@ -23,6 +23,7 @@ from backend.app.db.repositories import audit as repo
 from backend.app.db.session import Database
 from backend.app.db.tables import AuditEntry
 from backend.app.domain.actor import Actor
+from backend.app.domain.ids import id_from_text
 from backend.app.models.risk import AuditEntryRead, AuditPage
 
 _SECRET_KEY = re.compile(r"pass(word|wd)?|token|secret|authorization|api[_-]?key", re.IGNORECASE)
@@ -74,9 +75,10 @@ def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, num = raw.partition(":")
-        if prefix != "a" or not num.isdigit():
+        entry_id = id_from_text(num)
+        if prefix != "a" or entry_id is None:
             raise ValueError(cursor)
-        return int(num)
+        return entry_id
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise ValidationFailed(
             "cursor 无效，请用上一页的 next_cursor / invalid cursor: pass next_cursor as given",

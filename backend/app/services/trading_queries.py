@@ -11,6 +11,7 @@ from backend.app.core.errors import DomainError, OrderNotFound, ValidationFailed
 from backend.app.db.repositories import orders as order_repo
 from backend.app.db.repositories import trades as trade_repo
 from backend.app.domain.enums import MarketSession
+from backend.app.domain.ids import id_from_text
 from backend.app.models.orders import OrderDetail, OrderPage, TradePage
 from backend.app.models.trading import AccountInfo, PositionPage, PositionRead, TradingStatus
 from backend.app.services.order_rows import order_json, order_row_json, trade_json
@@ -69,7 +70,8 @@ def account_info(
 def _cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
-    if not cursor.isdigit():
+    before = id_from_text(cursor)
+    if before is None:
         raise ValidationFailed(
             "cursor 无效 / invalid cursor",
             errors=[
@@ -80,7 +82,7 @@ def _cursor(cursor: str | None) -> int | None:
                 }
             ],
         )
-    return int(cursor)
+    return before
 
 
 class TradingQueries:

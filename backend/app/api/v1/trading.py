@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from backend.app.api.deps import OrderTrader, TraderUser, TradingDep, ViewerUser
 from backend.app.api.limits import rate_limit_orders
 from backend.app.domain.enums import Side
+from backend.app.domain.ids import MAX_ID
 from backend.app.models.orders import (
     OrderCreate,
     OrderDetail,
@@ -34,7 +35,7 @@ class JSONBytes(Response):
     media_type = "application/json"
 
 
-OrderId = Annotated[int, Path(ge=1, le=2**62)]
+OrderId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=32, description="上一页的 next_cursor")]
 Since = Annotated[datetime | None, Query(description="ISO 8601 with offset")]
@@ -125,7 +126,7 @@ async def cancel_order(order_id: OrderId, trading: TradingDep, user: TraderUser)
 async def list_trades(
     trading: TradingDep,
     _: ViewerUser,
-    order_id: Annotated[int | None, Query(ge=1)] = None,
+    order_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     stock_code: Annotated[str | None, Query(max_length=32)] = None,
     since: Since = None,
     limit: Limit = 100,
