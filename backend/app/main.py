@@ -30,15 +30,15 @@ from backend.app.core.security import TokenCodec
 from backend.app.db.migrate import upgrade_database
 from backend.app.db.session import Database
 from backend.app.models.problem import Problem
-from backend.app.services.audit import AuditLog
+from backend.app.services.accounts.audit import AuditLog
+from backend.app.services.accounts.users import UserService
+from backend.app.services.broker.service import QMTService
 from backend.app.services.events import EventBus
-from backend.app.services.qmt_service import QMTService
-from backend.app.services.rate_limit import RateLimiter
-from backend.app.services.risk import RiskEngine
-from backend.app.services.risk_sync import RiskStateSync
+from backend.app.services.orders.service import TradingService
+from backend.app.services.risk.engine import RiskEngine
+from backend.app.services.risk.rate_limit import RateLimiter
+from backend.app.services.risk.sync import RiskStateSync
 from backend.app.services.strategies import build_strategies
-from backend.app.services.trading_service import TradingService
-from backend.app.services.users import UserService
 from xtquant_adapter.sim.booklock import SimBooksLocked
 
 Step = Callable[[FastAPI, Settings], AbstractAsyncContextManager[None]]

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from backend.app.core.config import Settings
 from backend.app.main import create_app
-from backend.app.services.rate_limit import MemoryBuckets, RateLimiter
+from backend.app.services.risk.rate_limit import MemoryBuckets, RateLimiter
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USERNAME, USER_PASSWORD, redis_up
 
 Auth = Callable[[str], dict[str, str]]

@@ -8,8 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from backend.app.services import xt_mapping as xm
-from backend.app.services.qmt_reconnect import (
+from backend.app.services.broker import xt_mapping as xm
+from backend.app.services.broker.reconnect import (
     NOT_PLACED_ERROR_ID,
     Reconnector,
     ReconnectPolicy,

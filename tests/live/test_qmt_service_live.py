@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from backend.app.core.config import Settings
 from backend.app.main import create_app
-from backend.app.services.qmt_reconnect import ReconnectPolicy
+from backend.app.services.broker.reconnect import ReconnectPolicy
 from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.sim.clock import ManualClock

@@ -23,12 +23,12 @@ from backend.app.domain.actor import Actor
 from backend.app.domain.enums import Role
 
 if TYPE_CHECKING:
-    from backend.app.services.audit import AuditLog
+    from backend.app.services.accounts.audit import AuditLog
+    from backend.app.services.accounts.users import UserService
+    from backend.app.services.broker.service import QMTService
     from backend.app.services.events import EventBus
-    from backend.app.services.qmt_service import QMTService
-    from backend.app.services.risk import RiskEngine
-    from backend.app.services.trading_service import TradingService
-    from backend.app.services.users import UserService
+    from backend.app.services.orders.service import TradingService
+    from backend.app.services.risk.engine import RiskEngine
 
 # auto_error=False: a missing token becomes our 401 problem, not Starlette's plain error.
 oauth2_scheme = OAuth2PasswordBearer(

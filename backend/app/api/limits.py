@@ -7,7 +7,7 @@ from fastapi import Request, Response
 from starlette.requests import HTTPConnection
 
 from backend.app.api.deps import CurrentUser, client_ip
-from backend.app.services.rate_limit import RateLimiter
+from backend.app.services.risk.rate_limit import RateLimiter
 
 
 def _limiter(conn: HTTPConnection) -> RateLimiter | None:

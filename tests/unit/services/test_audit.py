@@ -14,7 +14,7 @@ from backend.app.db.session import Database
 from backend.app.db.tables import Base
 from backend.app.domain.actor import Actor
 from backend.app.domain.enums import Role
-from backend.app.services.audit import AuditLog, mask_account, sanitize
+from backend.app.services.accounts.audit import AuditLog, mask_account, sanitize
 
 ALICE = Actor(username="alice", role=Role.TRADER, client_ip="192.0.2.7", request_id="req-a")
 

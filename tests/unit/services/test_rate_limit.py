@@ -10,7 +10,7 @@ import pytest
 from backend.app.core.errors import RateLimited
 from backend.app.domain.actor import Actor
 from backend.app.domain.enums import Role
-from backend.app.services.rate_limit import MemoryBuckets, RateLimiter, RedisBuckets
+from backend.app.services.risk.rate_limit import MemoryBuckets, RateLimiter, RedisBuckets
 from tests.conftest import redis_up
 
 TRADER = Actor(username="t1", role=Role.TRADER)

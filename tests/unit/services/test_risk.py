@@ -21,9 +21,9 @@ from backend.app.db.tables import Base
 from backend.app.domain.actor import Actor
 from backend.app.domain.enums import Role, Side
 from backend.app.models.risk import RiskRules, RiskRulesUpdate
-from backend.app.services.audit import AuditLog
-from backend.app.services.risk import RiskContext, RiskEngine
-from backend.app.services.risk_sync import RiskStateSync
+from backend.app.services.accounts.audit import AuditLog
+from backend.app.services.risk.engine import RiskContext, RiskEngine
+from backend.app.services.risk.sync import RiskStateSync
 
 D = Decimal
 T = TypeVar("T")

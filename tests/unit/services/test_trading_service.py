@@ -18,8 +18,8 @@ from sqlalchemy import select
 from backend.app.core.config import Settings
 from backend.app.db.tables import Order, OrderEvent, Trade
 from backend.app.domain.enums import OrderStatus, Side
-from backend.app.services import xt_mapping as xm
-from backend.app.services.trading_service import TradingService
+from backend.app.services.broker import xt_mapping as xm
+from backend.app.services.orders.service import TradingService
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "api"))
 from trading_kit import ORDERS, Headers, manual_app, order_of, passive

@@ -9,7 +9,7 @@ import pytest
 
 from backend.app.domain.enums import OrderStatus, OrderType, Side
 from backend.app.domain.order_state import FINAL, TRANSITIONS, IllegalTransition, advance
-from backend.app.services import xt_mapping as xm
+from backend.app.services.broker import xt_mapping as xm
 from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.xttype import XtAsset, XtOrder, XtPosition, XtTrade
 

@@ -21,10 +21,10 @@ from backend.app.models.orders import (
     TradePage,
 )
 from backend.app.models.trading import AccountInfo, PositionPage, TradingStatus
-from backend.app.services.order_rows import dumps, page_json
+from backend.app.services.orders.rows import dumps, page_json
 
 if TYPE_CHECKING:
-    from backend.app.services.trading_service import TradingService
+    from backend.app.services.orders.service import TradingService
 
 router = APIRouter(prefix="/trading", tags=["trading"])
 

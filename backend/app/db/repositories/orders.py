@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend.app.db.tables import Order, OrderEvent
 from backend.app.domain.order_state import FINAL
-from backend.app.services.order_rows import select_orders
+from backend.app.services.orders.rows import select_orders
 
 _FINAL_VALUES = tuple(s.value for s in FINAL)
 

@@ -3,7 +3,8 @@
 Modules, by concept: `loader` (files in STRATEGY_DIR), `guard` (threads, time budget, error
 text), `qmt_api` (the QMT functions), `context` (`ContextInfo`), `records` (m_* objects),
 `bars`/`sources` (bar data), `account` (the backtest account), `backtest`, `trade`,
-`metrics`, `chart`, `service` (StrategyService), `cli` (`qmt-api strategy`).
+`metrics`, `chart`, `service` (StrategyService). The terminal command lives in
+`backend/app/cli/strategy.py`.
 """
 
 from __future__ import annotations

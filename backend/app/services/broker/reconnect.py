@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Final
 
 from loguru import logger
 
-from backend.app.services import xt_mapping as xm
+from backend.app.services.broker import xt_mapping as xm
 from xtquant_adapter.ashare.calendar import CalendarNotAvailable, is_trading_day, to_shanghai
 
 if TYPE_CHECKING:
-    from backend.app.services.qmt_service import QMTService
+    from backend.app.services.broker.service import QMTService
 
 # MiniQMT is expected up from before the pre-open until after the close; outside this window a
 # restarted or logged-out terminal is normal and retries slow down.

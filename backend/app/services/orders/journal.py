@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table, insert
 from backend.app.db.session import Database
 from backend.app.db.tables import AuditEntry, Order, OrderEvent
 from backend.app.domain.actor import Actor
-from backend.app.services.audit import sanitize
+from backend.app.services.accounts.audit import sanitize
 
 _MAX_BATCH = 256
 _INSERT_ORDER = insert(cast(Table, Order.__table__))

@@ -20,8 +20,8 @@ from backend.app.db.repositories import trades as trade_repo
 from backend.app.db.tables import Order, OrderEvent, Trade
 from backend.app.domain.enums import OrderStatus, Side
 from backend.app.domain.order_state import FINAL, IllegalTransition, advance, implied_by_fills
-from backend.app.services import xt_mapping as xm
-from backend.app.services.order_rows import order_json, trade_json
+from backend.app.services.broker import xt_mapping as xm
+from backend.app.services.orders.rows import order_json, trade_json
 
 S = OrderStatus
 _PRICE = Decimal("0.0001")

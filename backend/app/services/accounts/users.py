@@ -22,7 +22,7 @@ from backend.app.db.tables import User
 from backend.app.domain.actor import SYSTEM, Actor
 from backend.app.domain.enums import Role
 from backend.app.models.auth import Token, UserRead, UserUpdate
-from backend.app.services.audit import AuditLog
+from backend.app.services.accounts.audit import AuditLog
 
 _BAD_LOGIN = "用户名或密码错误 / wrong username or password"
 # Verified tokens are remembered this long, saving a JWT decode and a database round trip on

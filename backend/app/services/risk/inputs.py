@@ -16,10 +16,10 @@ from decimal import Decimal
 from backend.app.db.repositories import orders as order_repo
 from backend.app.db.session import Database
 from backend.app.domain.enums import OrderType
-from backend.app.services import xt_mapping as xm
-from backend.app.services.order_validation import CheckedOrder
-from backend.app.services.qmt_service import QMTService
-from backend.app.services.risk import RiskContext, RiskEngine
+from backend.app.services.broker import xt_mapping as xm
+from backend.app.services.broker.service import QMTService
+from backend.app.services.orders.validation import CheckedOrder
+from backend.app.services.risk.engine import RiskContext, RiskEngine
 from xtquant_adapter.ashare.calendar import SHANGHAI
 
 

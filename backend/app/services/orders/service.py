@@ -27,24 +27,24 @@ from backend.app.db.session import Database
 from backend.app.domain.actor import Actor
 from backend.app.domain.enums import OrderStatus
 from backend.app.models.orders import OrderCreate, OrderRead
-from backend.app.services import xt_mapping as xm
-from backend.app.services.audit import AuditLog
+from backend.app.services.accounts.audit import AuditLog
+from backend.app.services.broker import xt_mapping as xm
+from backend.app.services.broker.service import QMTService
 from backend.app.services.events import EventBus
-from backend.app.services.journal import JournalWriter, audit_row
-from backend.app.services.market_service import MarketService
-from backend.app.services.order_rows import order_json
-from backend.app.services.order_updates import Effects, MarkCancel, OrderUpdater, Reject
-from backend.app.services.order_validation import CheckedOrder, OrderValidator, Reservations
-from backend.app.services.qmt_service import QMTService
-from backend.app.services.reconcile import NOT_RECEIVED, reconcile
-from backend.app.services.risk import RiskEngine
-from backend.app.services.risk_inputs import RiskInputs
-from backend.app.services.trading_queries import (
+from backend.app.services.market import MarketService
+from backend.app.services.orders.journal import JournalWriter, audit_row
+from backend.app.services.orders.queries import (
     TradingQueries,
     account_info,
     is_held,
     position_read,
 )
+from backend.app.services.orders.reconcile import NOT_RECEIVED, reconcile
+from backend.app.services.orders.rows import order_json
+from backend.app.services.orders.updater import Effects, MarkCancel, OrderUpdater, Reject
+from backend.app.services.orders.validation import CheckedOrder, OrderValidator, Reservations
+from backend.app.services.risk.engine import RiskEngine
+from backend.app.services.risk.inputs import RiskInputs
 from xtquant_adapter.ashare.fees import FeeSchedule
 
 
@@ -343,7 +343,7 @@ class TradingService(TradingQueries, RiskInputs):
 
     @staticmethod
     def _validator_code(stock_code: str) -> str:
-        from backend.app.services.order_validation import normalize
+        from backend.app.services.orders.validation import normalize
 
         return normalize(stock_code)
 

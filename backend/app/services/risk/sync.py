@@ -23,7 +23,7 @@ from typing import Any
 
 from loguru import logger
 
-from backend.app.services.risk import RiskEngine
+from backend.app.services.risk.engine import RiskEngine
 
 CHANNEL = "qmt-api:risk-state"
 _MAX_BACKOFF = 10.0

@@ -12,8 +12,8 @@ from typing import Any
 
 from backend.app.core.errors import NotFound, ValidationFailed
 from backend.app.models.market import Bar, Bars, Instrument, Quote
-from backend.app.services.order_validation import OrderValidator, normalize
-from backend.app.services.qmt_service import QMTService
+from backend.app.services.broker.service import QMTService
+from backend.app.services.orders.validation import OrderValidator, normalize
 from xtquant_adapter.ashare import rules
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.codes import board_of, exchange_of

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from backend.app.core.errors import DomainError
 from backend.app.db.session import Database
 from backend.app.services.events import EventBus
-from backend.app.services.order_moves import (
+from backend.app.services.orders.moves import (
     Command,
     Effects,
     Expire,

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from backend.app.core.config import Settings
-from backend.app.services import xt_mapping as xm
+from backend.app.services.broker import xt_mapping as xm
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.protocol import AccountLike, MarketData, Trader
 
 if TYPE_CHECKING:
-    from backend.app.services.qmt_service import QMTService
+    from backend.app.services.broker.service import QMTService
 
 
 class Clock:

@@ -43,7 +43,7 @@ from backend.app.db.tables import Setting
 from backend.app.domain.actor import Actor
 from backend.app.domain.enums import Side
 from backend.app.models.risk import KillSwitchRead, RiskRules, RiskRulesUpdate
-from backend.app.services.audit import AuditLog
+from backend.app.services.accounts.audit import AuditLog
 
 __all__ = ["RiskContext", "RiskEngine", "RiskRules", "RiskRulesUpdate"]
 

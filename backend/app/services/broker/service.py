@@ -30,9 +30,9 @@ from loguru import logger
 from backend.app.core.config import Settings
 from backend.app.core.errors import BrokerUnavailable, InvalidStockCode
 from backend.app.domain.enums import OrderType, Side
-from backend.app.services import xt_mapping as xm
-from backend.app.services.qmt_broker import Bridge, Broker, BrokerFactory, build_broker
-from backend.app.services.qmt_reconnect import Reconnector, SubmitSettler
+from backend.app.services.broker import xt_mapping as xm
+from backend.app.services.broker.bridge import Bridge, Broker, BrokerFactory, build_broker
+from backend.app.services.broker.reconnect import Reconnector, SubmitSettler
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.codes import InvalidStockCode as AdapterInvalidCode
 from xtquant_adapter.ashare.codes import normalize_code

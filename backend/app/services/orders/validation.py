@@ -24,8 +24,8 @@ from backend.app.core.errors import (
 )
 from backend.app.domain.enums import OrderType, Side
 from backend.app.models.orders import OrderCreate
-from backend.app.services import xt_mapping as xm
-from backend.app.services.qmt_service import QMTService
+from backend.app.services.broker import xt_mapping as xm
+from backend.app.services.broker.service import QMTService
 from xtquant_adapter.ashare import rules
 from xtquant_adapter.ashare.calendar import CalendarNotAvailable, Session, session_at
 from xtquant_adapter.ashare.codes import InvalidStockCode as AdapterInvalidCode

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from backend.app.cli.strategy import strategy_app
 from backend.app.core.config import Settings
 from backend.app.core.errors import DomainError
 from backend.app.core.logging import setup_logging
@@ -25,9 +26,8 @@ from backend.app.db.tables import Order, OrderEvent, Trade
 from backend.app.domain.actor import SYSTEM
 from backend.app.domain.enums import Role
 from backend.app.models.auth import UserCreate
-from backend.app.services.audit import AuditLog
-from backend.app.services.strategies.cli import strategy_app
-from backend.app.services.users import UserService
+from backend.app.services.accounts.audit import AuditLog
+from backend.app.services.accounts.users import UserService
 
 app = typer.Typer(
     help="qmt-api: MiniQMT A股交易网关 / A-share trading gateway", no_args_is_help=True

@@ -14,15 +14,15 @@ from backend.app.domain.enums import MarketSession
 from backend.app.domain.ids import id_from_text
 from backend.app.models.orders import OrderDetail, OrderPage, TradePage
 from backend.app.models.trading import AccountInfo, PositionPage, PositionRead, TradingStatus
-from backend.app.services.order_rows import order_json, order_row_json, trade_json
+from backend.app.services.orders.rows import order_json, order_row_json, trade_json
 
 if TYPE_CHECKING:
     from backend.app.core.config import Settings
     from backend.app.db.session import Database
-    from backend.app.services.order_validation import OrderValidator
-    from backend.app.services.qmt_service import QMTService
-    from backend.app.services.risk import RiskEngine
-    from backend.app.services.xt_mapping import AssetSnapshot, PositionSnapshot
+    from backend.app.services.broker.service import QMTService
+    from backend.app.services.broker.xt_mapping import AssetSnapshot, PositionSnapshot
+    from backend.app.services.orders.validation import OrderValidator
+    from backend.app.services.risk.engine import RiskEngine
 
 _FEN = Decimal("0.01")
 
@@ -156,7 +156,7 @@ class TradingQueries:
         )
 
     def _code_filter(self, stock_code: str | None) -> str | None:
-        from backend.app.services.order_validation import normalize
+        from backend.app.services.orders.validation import normalize
 
         return normalize(stock_code) if stock_code else None
 

@@ -1,0 +1,1 @@
+"""Accounts: users and their sessions (`users`) and the audit trail of who did what (`audit`)."""
