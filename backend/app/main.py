@@ -91,6 +91,10 @@ async def _build_risk(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
 async def _build_users(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     users = UserService(db=app.state.db, tokens=app.state.tokens, audit=app.state.audit)
     app.state.users = users
+    # A user change here re-checks that user's open streams in every process (Redis).
+    sync = app.state.risk_sync
+    users.add_change_listener(sync.announce_user_change)
+    sync.add_user_listener(users.user_changed)
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     generated = await users.ensure_admin(username=settings.admin_username, password=password)
     if generated is not None:

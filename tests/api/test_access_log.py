@@ -39,7 +39,8 @@ def test_a_forged_line_in_the_path_stays_inside_one_access_line(
     (line,) = [x for x in log_lines if " - access GET /nonexistent" in x]
     assert "FORGED 404" in line
     assert "access GET /nonexistent\\" in line
-    assert "\n2020-01-01" not in text and "\r" not in text
+    assert "\n2020-01-01" not in text
+    assert "\r" not in text
 
 
 def test_a_forged_username_in_a_failed_login_stays_on_one_line(

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from backend.app.api.deps import authenticate_token
-from backend.app.core.errors import Unauthorized
+from backend.app.api.v1.stream_guard import (
+    CLOSE_UNAUTHORIZED,
+    authenticate_stream,
+    close,
+    until_revoked,
+)
 
 router = APIRouter(prefix="/trading", tags=["trading"])
-AUTH_TIMEOUT = 10.0
-CLOSE_UNAUTHORIZED = 4401
-
-
-async def _token(ws: WebSocket, token: str | None) -> str:
-    if token:
-        return token
-    with contextlib.suppress(TimeoutError, ValueError, KeyError, TypeError):
-        first: Any = await asyncio.wait_for(ws.receive_json(), AUTH_TIMEOUT)
-        return str(first.get("token") or "")
-    return ""
 
 
 async def _until_closed(ws: WebSocket) -> None:
@@ -33,14 +25,13 @@ async def _until_closed(ws: WebSocket) -> None:
 
 @router.websocket("/stream")
 async def stream(ws: WebSocket, token: str | None = None) -> None:
-    """Token as `?token=` or a first message `{"token": ...}`; a bad one closes with 4401."""
+    """Token as `?token=` or a first message `{"token": ...}`; a bad one closes with 4401, a
+    malformed first message with 4400; a revoked token later closes with 4401."""
     await ws.accept()
-    try:
-        actor = await authenticate_token(ws, await _token(ws, token))
-    except (Unauthorized, WebSocketDisconnect):
-        with contextlib.suppress(RuntimeError):
-            await ws.close(code=CLOSE_UNAUTHORIZED, reason="unauthorized")
+    authed = await authenticate_stream(ws, token)
+    if authed is None:
         return
+    actor, token = authed
     state = ws.app.state
     async with state.events.subscribe() as sub:
         await ws.send_json({"type": "connection", "data": {
@@ -49,15 +40,21 @@ async def stream(ws: WebSocket, token: str | None = None) -> None:
             "user": actor.username,
         }})  # fmt: skip
         closed = asyncio.create_task(_until_closed(ws))
+        revoked = asyncio.create_task(until_revoked(ws, token, actor))
         try:
             while True:
                 nxt = asyncio.create_task(sub.get())
-                done, _ = await asyncio.wait({nxt, closed}, return_when=asyncio.FIRST_COMPLETED)
-                if closed in done:
+                done, _ = await asyncio.wait(
+                    {nxt, closed, revoked}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if closed in done or revoked in done:
                     nxt.cancel()
+                    if revoked in done:
+                        await close(ws, CLOSE_UNAUTHORIZED, "token revoked")
                     return
                 await ws.send_json(nxt.result())
         except (WebSocketDisconnect, RuntimeError):
             return
         finally:
             closed.cancel()
+            revoked.cancel()
