@@ -63,6 +63,7 @@ def test_a_record_is_one_line_whatever_it_quotes() -> None:
         setup_logging(Settings(_env_file=None, log_level="WARNING"), force=True)
     assert len(seen) == 1
     line = seen[0].rstrip("\n")
-    assert "\n" not in line and "\r" not in line and "\x1b" not in line
+    for raw in ("\n", "\r", "\x1b"):
+        assert raw not in line
     assert "x\\n2026-12-01 | ERROR | \\x1b[2J" in line
     assert "FORGED" in line  # the bound value, escaped, on the same line
