@@ -8,6 +8,7 @@ time, after the lifespan has built those objects.
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 import uuid
@@ -24,7 +25,7 @@ from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.app.api.body_limit import BodyLimitMiddleware
-from backend.app.core.errors import NotFound
+from backend.app.core.errors import NotFound, Unauthorized
 from backend.app.db.tables import Order
 from backend.app.domain.enums import OrderStatus
 
@@ -241,8 +242,17 @@ def install_middleware(
 
 
 def metrics_endpoint(request: Request) -> Response:
-    """Prometheus metrics of this process (text format)."""
+    """Prometheus metrics of this process (text format); with METRICS_TOKEN set, only for
+    `Authorization: Bearer <METRICS_TOKEN>`."""
     metrics: Metrics | None = getattr(request.app.state, "metrics", None)
     if metrics is None:
         raise NotFound("metrics are switched off (METRICS_ENABLED=false)")
+    expected = request.app.state.settings.metrics_token
+    if expected is not None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        ok = scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), expected.get_secret_value().encode()
+        )
+        if not ok:
+            raise Unauthorized("需要 METRICS_TOKEN / /metrics needs Bearer <METRICS_TOKEN>")
     return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

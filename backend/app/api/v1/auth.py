@@ -8,7 +8,11 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from backend.app.api.deps import AdminUser, CurrentUser, UsersDep, client_ip
-from backend.app.api.limits import check_login_allowed, record_login_failure
+from backend.app.api.limits import (
+    check_login_allowed,
+    record_login_failure,
+    record_login_success,
+)
 from backend.app.api.problems import request_id_of
 from backend.app.core.errors import Unauthorized
 from backend.app.domain.actor import Actor
@@ -33,10 +37,12 @@ async def login(
     )
     await check_login_allowed(request, form.username)  # 429 after too many failures
     try:
-        return await users.login(username=form.username, password=form.password, actor=who)
+        token = await users.login(username=form.username, password=form.password, actor=who)
     except Unauthorized:
         await record_login_failure(request, form.username)
         raise
+    await record_login_success(request, form.username)
+    return token
 
 
 @router.get("/me", response_model=Me)

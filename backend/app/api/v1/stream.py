@@ -13,6 +13,7 @@ from backend.app.api.v1.stream_guard import (
     close,
     until_revoked,
 )
+from backend.app.domain.masking import for_role
 
 router = APIRouter(prefix="/trading", tags=["trading"])
 
@@ -34,11 +35,11 @@ async def stream(ws: WebSocket, token: str | None = None) -> None:
     actor, token = authed
     state = ws.app.state
     async with state.events.subscribe() as sub:
-        await ws.send_json({"type": "connection", "data": {
+        await ws.send_json(for_role({"type": "connection", "data": {
             "connected": state.qmt.is_connected(), "detail": "subscribed",
             "mode": state.settings.qmt_mode, "account_id": state.qmt.account_id,
             "user": actor.username,
-        }})  # fmt: skip
+        }}, actor.role))  # fmt: skip
         closed = asyncio.create_task(_until_closed(ws))
         revoked = asyncio.create_task(until_revoked(ws, token, actor))
         try:
@@ -52,7 +53,7 @@ async def stream(ws: WebSocket, token: str | None = None) -> None:
                     if revoked in done:
                         await close(ws, CLOSE_UNAUTHORIZED, "token revoked")
                     return
-                await ws.send_json(nxt.result())
+                await ws.send_json(for_role(nxt.result(), actor.role))
         except (WebSocketDisconnect, RuntimeError):
             return
         finally:

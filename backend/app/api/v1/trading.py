@@ -11,6 +11,7 @@ from backend.app.api.deps import OrderTrader, TraderUser, TradingDep, ViewerUser
 from backend.app.api.limits import rate_limit_orders
 from backend.app.domain.enums import Side
 from backend.app.domain.ids import MAX_ID
+from backend.app.domain.masking import mask_account, sees_account
 from backend.app.models.orders import (
     OrderCreate,
     OrderDetail,
@@ -42,9 +43,12 @@ Since = Annotated[datetime | None, Query(description="ISO 8601 with offset")]
 
 
 @router.get("/status", response_model=TradingStatus)
-async def get_status(trading: TradingDep, _: ViewerUser) -> TradingStatus:
-    """Mode, broker connection, kill switch, account and the market session."""
-    return trading.get_status()
+async def get_status(trading: TradingDep, user: ViewerUser) -> TradingStatus:
+    """Mode, broker connection, kill switch, account (masked for viewers) and the session."""
+    status = trading.get_status()
+    if sees_account(user.role):
+        return status
+    return status.model_copy(update={"account_id": mask_account(status.account_id)})
 
 
 _PLACED = {
@@ -145,6 +149,10 @@ async def get_positions(trading: TradingDep, _: ViewerUser) -> PositionPage:
 
 
 @router.get("/account-info", response_model=AccountInfo)
-async def get_account_info(trading: TradingDep, _: ViewerUser) -> AccountInfo:
-    """Cash, frozen cash, market value, total value and profit/loss."""
-    return await trading.get_account_info()
+async def get_account_info(trading: TradingDep, user: ViewerUser) -> AccountInfo:
+    """Cash, frozen cash, market value, total value and profit/loss; the account id is
+    masked for viewers."""
+    info = await trading.get_account_info()
+    if sees_account(user.role):
+        return info
+    return info.model_copy(update={"account_id": mask_account(info.account_id)})

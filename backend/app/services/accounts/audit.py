@@ -24,17 +24,13 @@ from backend.app.db.session import Database
 from backend.app.db.tables import AuditEntry
 from backend.app.domain.actor import Actor
 from backend.app.domain.ids import id_from_text
+from backend.app.domain.masking import mask_account
 from backend.app.models.risk import AuditEntryRead, AuditPage
 
 _SECRET_KEY = re.compile(r"pass(word|wd)?|token|secret|authorization|api[_-]?key", re.IGNORECASE)
 _ACCOUNT_KEY = re.compile(r"(^|_)account(_id)?$", re.IGNORECASE)
 MAX_LIMIT = 500
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def mask_account(value: str) -> str:
-    """`SIM000001` -> `*****0001`: enough to tell accounts apart, not enough to use one."""
-    return "*" * max(len(value) - 4, 0) + value[-4:] if len(value) > 4 else "*" * len(value)
 
 
 def _clean(value: Any) -> Any:
