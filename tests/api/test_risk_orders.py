@@ -213,6 +213,49 @@ def test_concurrent_orders_cannot_slip_past_the_daily_cap(settings: Settings) ->
     assert at_broker == k
 
 
+@pytest.mark.parametrize(
+    ("rules", "order_type"),
+    [({"max_price_deviation_pct": 50}, "limit"), ({}, "market")],
+    ids=["price-deviation-rule", "market-order"],
+)
+def test_concurrent_buys_never_commit_the_same_cash_twice(
+    settings_factory: Callable[..., Settings], rules: dict[str, Any], order_type: str
+) -> None:
+    """Both setups make the risk check read a fresh tick (a thread hop): the funds check,
+    the risk check and the reservation still form one section with no await inside, so of
+    N concurrent buys of ~30% of the cash each, no more are accepted than the cash holds."""
+    n, cash = 12, Decimal(500_000)
+    app = create_app(settings_factory(sim_initial_cash=cash))
+
+    async def scenario() -> tuple[list[httpx.Response], Decimal]:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                r = await c.post(
+                    "/api/v1/auth/token",
+                    data={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD},
+                )
+                h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+                await c.put(RULES, json=rules, headers=h)
+                q = (await c.get("/api/v1/market/quote/600519.SH", headers=h)).json()
+                # A limit buy freezes its price, a market buy the limit-up price.
+                order = buy("600519.SH", qty=100, price=q["limit_down"])
+                freeze = Decimal(q["limit_down"])
+                if order_type == "market":
+                    order = {**order, "order_type": "market", "price": None}
+                    freeze = Decimal(q["limit_up"])
+                results = await asyncio.gather(
+                    *(c.post(ORDER, json=order, headers=h) for _ in range(n))
+                )
+                return list(results), freeze * 100
+
+    results, each = asyncio.run(scenario())
+    accepted = [r for r in results if r.status_code == 201]
+    refused = [r.json()["code"] for r in results if r.status_code != 201]
+    assert 1 <= len(accepted) <= int(cash / each) < n
+    assert set(refused) == {"INSUFFICIENT_FUNDS"}
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 0.0

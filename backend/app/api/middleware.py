@@ -21,12 +21,11 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.app.api.body_limit import BodyLimitMiddleware
 from backend.app.core.errors import NotFound, Unauthorized
-from backend.app.db.tables import Order
+from backend.app.db.repositories import orders as order_repo
 from backend.app.domain.enums import OrderStatus
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
@@ -81,18 +80,13 @@ def _order_counts(state: Any) -> dict[str, int] | None:
     if db is None or qmt is None:
         return None
     start = qmt.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    stmt = (
-        select(Order.status, func.count())
-        .where(Order.account_id == qmt.account_id, Order.created_at >= start)
-        .group_by(Order.status)
-    )
     try:
-        rows = db.call(lambda s: s.execute(stmt).all())
+        found = db.call(lambda s: order_repo.status_counts(s, qmt.account_id, start))
     except Exception as exc:  # a scrape must not fail because the database is busy
         logger.warning("metrics: order counts unavailable: {}", exc)
         return None
     counts = {s.value: 0 for s in OrderStatus}
-    counts.update({str(status): int(n) for status, n in rows})
+    counts.update(found)
     return counts
 
 

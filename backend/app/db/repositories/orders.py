@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,36 +10,33 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from backend.app.db.tables import Order, OrderEvent
+from backend.app.db.tables import Order
 from backend.app.domain.order_state import FINAL
-from backend.app.services.orders.rows import select_orders
 
 _FINAL_VALUES = tuple(s.value for s in FINAL)
 
-
-def insert_order(s: Session, **fields: Any) -> Order:
-    """Add an order and its first event; flushes so the id is known."""
-    order = Order(**fields)
-    s.add(order)
-    s.flush()
-    s.add(
-        OrderEvent(
-            order_id=order.id, old_status=None, new_status=order.status,
-            broker_status=None, message="accepted", created_at=order.created_at,
-        )
-    )  # fmt: skip
-    return order
+# The columns the API's order JSON reads (services/orders/rows.py), in the order it reads them.
+ORDER_COLUMNS = (
+    Order.id, Order.client_order_id, Order.broker_order_id, Order.stock_code, Order.stock_name,
+    Order.side, Order.order_type, Order.price, Order.quantity, Order.filled_quantity,
+    Order.avg_fill_price, Order.status, Order.status_msg, Order.broker_status,
+    Order.strategy_name, Order.remark, Order.created_at, Order.updated_at,
+)  # fmt: skip
 
 
-def add_event(
-    s: Session, order: Order, old: str | None, new: str, message: str, at: datetime
-) -> None:
-    s.add(
-        OrderEvent(
-            order_id=order.id, old_status=old, new_status=new,
-            broker_status=order.broker_status, message=message[:2000], created_at=at,
-        )
-    )  # fmt: skip
+def select_orders() -> Any:
+    """A Core select of the columns `order_json` reads (no ORM objects built)."""
+    return select(*ORDER_COLUMNS)
+
+
+def status_counts(s: Session, account_id: str, since: datetime) -> dict[str, int]:
+    """How many orders created since `since` are in each status (the /metrics gauge)."""
+    stmt = (
+        select(Order.status, func.count())
+        .where(Order.account_id == account_id, Order.created_at >= since)
+        .group_by(Order.status)
+    )
+    return {str(status): int(n) for status, n in s.execute(stmt).all()}
 
 
 def get(s: Session, account_id: str, order_id: int) -> Order | None:
@@ -53,24 +50,6 @@ def by_client_id(s: Session, account_id: str, client_order_id: str) -> Order | N
             Order.account_id == account_id, Order.client_order_id == client_order_id
         )
     )
-
-
-def by_ids(s: Session, account_id: str, ids: Iterable[int]) -> dict[int, Order]:
-    ids = list(set(ids))
-    if not ids:
-        return {}
-    rows = s.scalars(select(Order).where(Order.account_id == account_id, Order.id.in_(ids)))
-    return {o.id: o for o in rows}
-
-
-def by_broker_ids(s: Session, account_id: str, broker_ids: Iterable[int]) -> dict[int, Order]:
-    ids = list(set(broker_ids))
-    if not ids:
-        return {}
-    rows = s.scalars(
-        select(Order).where(Order.account_id == account_id, Order.broker_order_id.in_(ids))
-    )
-    return {o.broker_order_id: o for o in rows if o.broker_order_id is not None}
 
 
 def open_orders(s: Session, account_id: str) -> Sequence[Order]:

@@ -27,10 +27,6 @@ def setting_version(value: dict[str, Any] | None) -> int:
     return v if isinstance(v, int) and not isinstance(v, bool) else 0
 
 
-def get_setting(session: Session, key: str) -> Setting | None:
-    return session.get(Setting, key)
-
-
 def read_settings(session: Session, keys: Iterable[str]) -> dict[str, Setting]:
     """The rows for `keys` in one SELECT (missing keys are simply absent)."""
     rows = session.scalars(select(Setting).where(Setting.key.in_(list(keys))))

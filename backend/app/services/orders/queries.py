@@ -1,28 +1,26 @@
-"""The read side of TradingService: orders, trades, positions, account, status."""
+"""The read side of trading: orders, trades, positions, account, status."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from backend.app.core.config import Settings
 from backend.app.core.errors import DomainError, OrderNotFound, ValidationFailed
 from backend.app.db.repositories import orders as order_repo
 from backend.app.db.repositories import trades as trade_repo
+from backend.app.db.session import Database
 from backend.app.domain.enums import MarketSession
 from backend.app.domain.ids import id_from_text
 from backend.app.models.orders import OrderDetail, OrderPage, TradePage
 from backend.app.models.trading import AccountInfo, PositionPage, PositionRead, TradingStatus
+from backend.app.services.broker.service import QMTService
+from backend.app.services.broker.xt_mapping import AssetSnapshot, PositionSnapshot
 from backend.app.services.orders.rows import order_json, order_row_json, trade_json
-
-if TYPE_CHECKING:
-    from backend.app.core.config import Settings
-    from backend.app.db.session import Database
-    from backend.app.services.broker.service import QMTService
-    from backend.app.services.broker.xt_mapping import AssetSnapshot, PositionSnapshot
-    from backend.app.services.orders.validation import OrderValidator
-    from backend.app.services.risk.engine import RiskEngine
+from backend.app.services.orders.validation import OrderValidator, normalize
+from backend.app.services.risk.engine import RiskEngine
 
 _FEN = Decimal("0.01")
 
@@ -86,12 +84,15 @@ def _cursor(cursor: str | None) -> int | None:
 
 
 class TradingQueries:
-    _settings: Settings
-    _db: Database
-    _qmt: QMTService
-    _risk: RiskEngine
-    _account: str
-    _validator: OrderValidator
+    """Reads of the journal (orders, fills) and of the broker (positions, asset, status)."""
+
+    def __init__(
+        self, *, settings: Settings, db: Database, qmt: QMTService, risk: RiskEngine,
+        validator: OrderValidator,
+    ) -> None:  # fmt: skip
+        self._settings, self._db, self._qmt, self._risk = settings, db, qmt, risk
+        self._account = settings.miniqmt_account_id
+        self._validator = validator
 
     async def get_order(self, *, order_id: int) -> OrderDetail:
         """One order with its fills.
@@ -156,8 +157,6 @@ class TradingQueries:
         )
 
     def _code_filter(self, stock_code: str | None) -> str | None:
-        from backend.app.services.orders.validation import normalize
-
         return normalize(stock_code) if stock_code else None
 
     async def get_positions(self) -> PositionPage:
@@ -168,7 +167,7 @@ class TradingQueries:
         """
         positions = await self._qmt.get_all_positions()
         return PositionPage(
-            items=[position_read(p, await self._stock_name(p)) for p in positions if is_held(p)]
+            items=[position_read(p, await self.stock_name(p)) for p in positions if is_held(p)]
         )
 
     def known_name(self, p: PositionSnapshot) -> str | None:
@@ -178,7 +177,7 @@ class TradingQueries:
         detail = self._validator.cached_instrument(p.stock_code)
         return None if detail is None else str(detail.get("InstrumentName") or "")
 
-    async def _stock_name(self, p: PositionSnapshot) -> str:
+    async def stock_name(self, p: PositionSnapshot) -> str:
         name = self.known_name(p)
         if name is not None:
             return name

@@ -16,24 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 
-from backend.app.db.tables import Order
-from backend.app.models.orders import OrderRead, TradeRead
 
 _FEN = Decimal("0.01")
-
-ORDER_COLUMNS = (
-    Order.id, Order.client_order_id, Order.broker_order_id, Order.stock_code, Order.stock_name,
-    Order.side, Order.order_type, Order.price, Order.quantity, Order.filled_quantity,
-    Order.avg_fill_price, Order.status, Order.status_msg, Order.broker_status,
-    Order.strategy_name, Order.remark, Order.created_at, Order.updated_at,
-)  # fmt: skip
-
-
-def select_orders() -> Any:
-    """A Core select of the columns `order_json` reads (no ORM objects built)."""
-    return select(*ORDER_COLUMNS)
 
 
 def px(d: Decimal | None) -> Decimal | None:
@@ -96,14 +81,6 @@ def trade_json(t: Any) -> dict[str, Any]:
         "price": _px_str(t.price), "quantity": t.quantity, "amount": _px_str(t.amount),
         "commission": _px_str(t.commission), "traded_at": iso(t.traded_at),
     }  # fmt: skip
-
-
-def to_order_read(o: Any) -> OrderRead:
-    return OrderRead.model_validate(order_json(o))
-
-
-def to_trade_read(t: Any) -> TradeRead:
-    return TradeRead.model_validate(trade_json(t))
 
 
 def dumps(data: Any) -> bytes:

@@ -1,62 +1,51 @@
-"""TradingService: the order path (DESIGN.md "Placing an order") and the account's reads.
+"""TradingService: trading's use cases wired together (DESIGN.md "Placing an order").
 
-place_order: static checks (order_validation) -> funds/position net of our unacknowledged
-orders -> risk check -> journal insert as `pending` (one transaction, with the audit entry)
--> `order_stock_async(..., order_remark=<our id>)`. Idempotency: a client_order_id (or
-Idempotency-Key) already used returns the existing order when the content matches, else 409.
-All later changes to an order go through OrderUpdater, the single writer.
+Placing lives in `placement` (OrderPlacement), reading in `queries` (TradingQueries); every
+later change to an order goes through OrderUpdater, the single writer. This module owns the
+lifecycle (start, reconcile, stop), cancels, and broker pushes turned into stream events.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import uuid
-from collections import deque
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
+from datetime import time as dtime
 from typing import Any
 
 from loguru import logger
-from sqlalchemy.exc import IntegrityError
 
 from backend.app.core.config import Settings
-from backend.app.core.errors import BrokerUnavailable, DomainError, DuplicateClientOrderId
+from backend.app.core.errors import BrokerUnavailable, DomainError
 from backend.app.db.repositories import orders as order_repo
 from backend.app.db.session import Database
 from backend.app.domain.actor import Actor
-from backend.app.domain.enums import OrderStatus
 from backend.app.models.orders import OrderCreate, OrderRead
 from backend.app.services.accounts.audit import AuditLog
 from backend.app.services.broker import xt_mapping as xm
 from backend.app.services.broker.service import QMTService
 from backend.app.services.events import EventBus
 from backend.app.services.market import MarketService
-from backend.app.services.orders.journal import JournalWriter, audit_row
+from backend.app.services.orders.placement import OrderPlacement
 from backend.app.services.orders.queries import (
     TradingQueries,
     account_info,
     is_held,
     position_read,
 )
-from backend.app.services.orders.reconcile import NOT_RECEIVED, reconcile
-from backend.app.services.orders.rows import order_json
-from backend.app.services.orders.updater import Effects, MarkCancel, OrderUpdater, Reject
-from backend.app.services.orders.validation import CheckedOrder, OrderValidator, Reservations
+from backend.app.services.orders.reconcile import reconcile
+from backend.app.services.orders.updater import Effects, MarkCancel, OrderUpdater
+from backend.app.services.orders.validation import OrderValidator
 from backend.app.services.risk.engine import RiskEngine
-from backend.app.services.risk.inputs import RiskInputs
+from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.fees import FeeSchedule
 
 
-def _content_hash(code: str, req: OrderCreate) -> str:
-    price = "" if req.price is None else format(req.price.normalize(), "f")
-    text = "|".join((code, req.side.value, str(req.quantity), price, req.order_type.value,
-                     req.strategy_name, req.remark))  # fmt: skip
-    return hashlib.sha256(text.encode()).hexdigest()
+class TradingService:
+    """Trading's use cases, one object each, wired together; one per app, built in lifespan.
 
-
-class TradingService(TradingQueries, RiskInputs):
-    """Use cases of trading; one per app, built in lifespan."""
+    `placement` places orders, `queries` reads, `updater` is the single writer of order
+    state; this object owns their lifecycle, cancels, and turns broker pushes into events.
+    """
 
     def __init__(
         self, *, settings: Settings, db: Database, qmt: QMTService, risk: RiskEngine,
@@ -68,19 +57,27 @@ class TradingService(TradingQueries, RiskInputs):
         fees = FeeSchedule(commission_rate=settings.sim_commission_rate,
                            commission_min=settings.sim_commission_min)  # fmt: skip
         enforce = settings.sim_enforce_trading_hours if settings.is_simulated else True
-        self._validator = OrderValidator(qmt=qmt, fees=fees, enforce_hours=enforce)
+        validator = OrderValidator(qmt=qmt, fees=fees, enforce_hours=enforce)
         self._updater = OrderUpdater(db=db, events=events, account_id=self._account)
-        self._journal = JournalWriter(db)
-        self.market = MarketService(qmt=qmt, validator=self._validator)
         self._updater.on_effects = self._on_effects
-        self._reserved = Reservations()
-        self._in_flight: set[int] = set()
-        self._day = None
-        self._orders_today = 0
-        self._turnover_today = Decimal(0)
-        self._recent: dict[str, deque[float]] = {}
+        self.queries = TradingQueries(
+            settings=settings, db=db, qmt=qmt, risk=risk, validator=validator
+        )
+        self.placement = OrderPlacement(
+            account_id=self._account, db=db, qmt=qmt, risk=risk, audit=audit, events=events,
+            validator=validator, updater=self._updater,
+            get_order=lambda order_id: self.queries.get_order(order_id=order_id),
+        )  # fmt: skip
+        self.market = MarketService(qmt=qmt, validator=validator)
+        # The read side, as the routers call it.
+        self.get_order = self.queries.get_order
+        self.list_orders = self.queries.list_orders
+        self.list_orders_json = self.queries.list_orders_json
+        self.list_trades = self.queries.list_trades
+        self.get_positions = self.queries.get_positions
+        self.get_account_info = self.queries.get_account_info
+        self.get_status = self.queries.get_status
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._key_locks: dict[str, asyncio.Lock] = {}
         self._started = False
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -91,7 +88,9 @@ class TradingService(TradingQueries, RiskInputs):
         self._qmt.set_sink(self._on_broker_update)
         self._qmt.connection_listeners.append(self._on_connection)
         await self._qmt.start()
-        await self._load_day_counters()
+        start = self._today_start()
+        await self.placement.counters.load(start.date(), lambda: self._db.run(
+            lambda s: order_repo.day_stats(s, self._account, start)))  # fmt: skip
         if self._qmt.is_connected():
             await self.reconcile()
         self._started = True
@@ -106,12 +105,15 @@ class TradingService(TradingQueries, RiskInputs):
         """Bring every non-final order up to the broker's state (start, reconnect)."""
         return await reconcile(
             qmt=self._qmt, db=self._db, updater=self._updater, account_id=self._account,
-            in_flight=set(self._in_flight), today_start=self._today_start(),
+            in_flight=set(self.placement.in_flight), today_start=self._today_start(),
         )  # fmt: skip
 
     async def drain(self) -> None:
         """Wait until every broker update received so far is in the journal (tests, bench)."""
         await self._updater.drain()
+
+    def _today_start(self) -> datetime:
+        return datetime.combine(self._qmt.now().date(), dtime(0), SHANGHAI)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -145,18 +147,18 @@ class TradingService(TradingQueries, RiskInputs):
     def _publish_position(self, p: xm.PositionSnapshot) -> None:
         """A `GET /trading/positions` item (plus `yesterday_volume`); a name not known yet is
         looked up first (once per code and day), so the event comes a moment later."""
-        name = self.known_name(p)
+        name = self.queries.known_name(p)
         if name is None:
             self._spawn(self._publish_position_named(p))
             return
         self._events.publish("position", _position_event(p, name))
 
     async def _publish_position_named(self, p: xm.PositionSnapshot) -> None:
-        self._events.publish("position", _position_event(p, await self._stock_name(p)))
+        self._events.publish("position", _position_event(p, await self.queries.stock_name(p)))
 
     def _on_effects(self, fx: Effects) -> None:
         for order_id in fx.acknowledged:
-            self._reserved.release(order_id)
+            self.placement.reserved.release(order_id)
         for order_id, broker_id in fx.send_cancel:
             self._spawn(self._send_cancel(order_id, broker_id))
 
@@ -170,20 +172,13 @@ class TradingService(TradingQueries, RiskInputs):
             logger.warning("cancel of order {} (broker {}) failed: {}", order_id, broker_id, msg)
             self._updater.push(xm.CancelResult(broker_id, False, msg))
 
-    # --- placing -------------------------------------------------------------------------------
+    # --- placing (OrderPlacement) and reading (TradingQueries) ---------------------------------
 
     async def place_order(
         self, *, request: OrderCreate, actor: Actor, idempotency_key: str | None = None
     ) -> tuple[OrderRead, bool]:
-        """Validate, journal as `pending`, submit; (order, created). A repeat is (order, False).
-
-        Raises:
-            InvalidStockCode, UnknownInstrument, InvalidQuantity, InvalidPrice,
-            PriceOutOfLimit, MarketClosed, InsufficientFunds, InsufficientPosition,
-            RiskRejected, TradingDisabled, DuplicateClientOrderId, BrokerUnavailable,
-            ValidationFailed.
-        """
-        data, created = await self.place_order_json(
+        """Validate, journal as `pending`, submit; (order, created). See OrderPlacement."""
+        data, created = await self.placement.place_json(
             request=request, actor=actor, idempotency_key=idempotency_key
         )
         return OrderRead.model_validate(data), created
@@ -192,173 +187,12 @@ class TradingService(TradingQueries, RiskInputs):
         self, *, request: OrderCreate, actor: Actor, idempotency_key: str | None = None
     ) -> tuple[dict[str, Any], bool]:
         """`place_order`, answering the order as OrderRead's JSON dict (the API's hot path)."""
-        given = request.client_order_id or idempotency_key
-        if (
-            request.client_order_id
-            and idempotency_key
-            and request.client_order_id != idempotency_key
-        ):
-            raise DuplicateClientOrderId(
-                "Idempotency-Key 与 client_order_id 不一致 / Idempotency-Key and client_order_id "
-                "differ"
-            )
-        if not given:
-            return await self._place(request, actor, uuid.uuid4().hex, None)
-        # Repeats of one key wait for the first to be journaled, then find it (200).
-        lock = self._key_locks.setdefault(given, asyncio.Lock())
-        try:
-            async with lock:
-                return await self._place(request, actor, given, given)
-        finally:
-            if not lock.locked() and self._key_locks.get(given) is lock:
-                del self._key_locks[given]
-
-    async def _place(
-        self, request: OrderCreate, actor: Actor, coid: str, given: str | None
-    ) -> tuple[dict[str, Any], bool]:
-        try:
-            checked = await self._validator.check(request)
-            self._roll_day()
-            hold = self._validator.check_account(checked, self._reserved)
-            sig = f"{checked.stock_code}|{checked.side}|{checked.quantity}|{checked.price}"
-            self._risk.check(await self._risk_context(checked, coid, sig))
-        except DomainError as exc:
-            if given and (found := await self._existing(coid, request)) is not None:
-                return found, False
-            await self._audit_rejected(actor, request, coid, exc)
-            raise
-        return await self._journal_and_submit(request, checked, hold, coid, sig, actor, given)
-
-    async def _journal_and_submit(
-        self, request: OrderCreate, checked: CheckedOrder, hold: Any, coid: str, sig: str,
-        actor: Actor, given: str | None,
-    ) -> tuple[dict[str, Any], bool]:  # fmt: skip
-        # Reservation and counters are taken synchronously on the loop right after the
-        # checks, so two concurrent orders can never both pass on the same cash or cap.
-        tmp_key = -id(request)
-        self._reserved.add(tmp_key, hold)
-        value = (checked.price or checked.freeze_price) * checked.quantity
-        self._count(sig, value, +1)
-        now = datetime.now(UTC)
-        fields: dict[str, Any] = {
-            "account_id": self._account,
-            "client_order_id": coid,
-            "request_hash": _content_hash(checked.stock_code, request),
-            "broker_order_id": None,
-            "broker_seq": None,
-            "stock_code": checked.stock_code,
-            "stock_name": checked.stock_name,
-            "side": checked.side.value,
-            "order_type": checked.order_type.value,
-            "price_type": checked.price_type,
-            "price": checked.price,
-            "quantity": checked.quantity,
-            "filled_quantity": 0,
-            "avg_fill_price": None,
-            "status": OrderStatus.PENDING.value,
-            "status_msg": "",
-            "broker_status": None,
-            "strategy_name": request.strategy_name,
-            "remark": request.remark,
-            "username": actor.username,
-            "created_at": now,
-            "updated_at": now,
-        }
-        audit = audit_row(
-            actor, action="order.place", outcome="ok",
-            detail={"client_order_id": coid, "stock_code": checked.stock_code,
-                    "side": fields["side"], "quantity": checked.quantity,
-                    "price": checked.price, "order_type": fields["order_type"]},
-        )  # fmt: skip
-        try:
-            order_id = await self._journal.insert(fields, audit)
-        except IntegrityError:
-            self._reserved.release(tmp_key)
-            self._count(sig, value, -1)
-            found = await self._existing(coid, request) if given else None
-            if found is None:
-                raise
-            return found, False
-        self._reserved.release(tmp_key)
-        self._reserved.add(order_id, hold)
-        data = order_json(_Row(order_id, fields))
-        if self._events.subscriber_count:
-            self._events.publish("order", data)
-        return await self._submit(order_id, checked, data), True
-
-    async def _submit(
-        self, order_id: int, checked: CheckedOrder, data: dict[str, Any]
-    ) -> dict[str, Any]:
-        self._in_flight.add(order_id)
-        reason = "order_stock_async returned -1"
-        try:
-            seq = await self._qmt.submit(
-                order_id, stock_code=checked.stock_code, side=checked.side,
-                quantity=checked.quantity, price_type=checked.price_type,
-                price=checked.price or Decimal(0), strategy_name=data["strategy_name"],
-            )  # fmt: skip
-        except DomainError as exc:
-            seq, reason = -1, exc.detail
-        finally:
-            self._in_flight.discard(order_id)
-        if seq > 0:
-            return data
-        logger.warning("order {} not accepted by the broker call: {}", order_id, reason)
-        read = await self.settle_unknown(order_id, reason=reason)
-        return read.model_dump(mode="json", include=set(OrderRead.model_fields))
+        return await self.placement.place_json(
+            request=request, actor=actor, idempotency_key=idempotency_key
+        )
 
     async def settle_unknown(self, order_id: int, *, reason: str = "") -> OrderRead:
-        """After a failed or uncertain submit: read our order back from the broker by its
-        remark; if the broker has none, it is rejected (safe to re-send). If the broker cannot
-        be asked, the order stays `pending` until the next reconciliation settles it."""
-        try:
-            found = await self._qmt.query_order_by_remark(order_id)
-        except (BrokerUnavailable, DomainError) as exc:
-            logger.warning("order {} left pending until reconnect: {}", order_id, exc)
-            found = None
-            if not self._qmt.is_connected():
-                return await self.get_order(order_id=order_id)
-        if found is not None:
-            self._updater.push(found)
-            await self._updater.drain()
-        else:
-            msg = NOT_RECEIVED + (f" ({reason})" if reason else "")
-            await self._updater.command(Reject(order_id, msg))
-        return await self.get_order(order_id=order_id)
-
-    async def _existing(self, coid: str, request: OrderCreate) -> dict[str, Any] | None:
-        order = await self._db.run(lambda s: order_repo.by_client_id(s, self._account, coid))
-        if order is None:
-            return None
-        try:
-            code = self._validator_code(request.stock_code)
-        except DomainError:
-            code = request.stock_code
-        if order.request_hash != _content_hash(code, request):
-            raise DuplicateClientOrderId(
-                f"client_order_id {coid!r} 已用于另一笔订单 {order.id} / already used for order "
-                f"{order.id} with other content", order_id=order.id,
-            )  # fmt: skip
-        return order_json(order)
-
-    @staticmethod
-    def _validator_code(stock_code: str) -> str:
-        from backend.app.services.orders.validation import normalize
-
-        return normalize(stock_code)
-
-    async def _audit_rejected(
-        self, actor: Actor, request: OrderCreate, coid: str, exc: DomainError
-    ) -> None:
-        try:
-            await self._audit.record(
-                actor=actor, action="order.place", target=f"client:{coid}", outcome="rejected",
-                detail={"code": exc.code, "detail": exc.detail, "stock_code": request.stock_code,
-                        "side": request.side, "quantity": request.quantity,
-                        "price": request.price, **exc.extra},
-            )  # fmt: skip
-        except Exception:
-            logger.exception("audit of a rejected order failed")
+        return await self.placement.settle_unknown(order_id, reason=reason)
 
     # --- cancelling ----------------------------------------------------------------------------
 
@@ -379,18 +213,6 @@ class TradingService(TradingQueries, RiskInputs):
         await self._audit.record(actor=actor, action="order.cancel", target=f"order:{order_id}",
                                  outcome="ok", detail={})  # fmt: skip
         return OrderRead.model_validate(data)
-
-
-class _Row:
-    """The just-inserted order as `order_json` reads it (id + the inserted fields)."""
-
-    __slots__ = ("_f", "id")
-
-    def __init__(self, order_id: int, fields: dict[str, Any]) -> None:
-        self.id, self._f = order_id, fields
-
-    def __getattr__(self, name: str) -> Any:
-        return self._f[name]
 
 
 def _position_event(p: xm.PositionSnapshot, name: str) -> dict[str, Any]:

@@ -1,80 +1,72 @@
-"""What the risk check needs besides the order (TradingService's mixin): the day's order
-count and turnover, identical recent orders (duplicate guard), the position and last price.
+"""What a risk check reads besides the order: the day's order count and turnover, identical
+recent orders (the duplicate guard), the position and the last price.
 
-The counters move synchronously on the loop, right after the checks and before any await,
-so two concurrent orders can never both pass a cap (TradingService._journal_and_submit).
+`DayCounters` owns the day's figures. They move synchronously on the loop inside the
+pre-trade critical section (OrderPlacement), so two concurrent orders can never both pass
+a cap. `risk_context` is pure: everything it needs is gathered (awaited) before.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from datetime import date, datetime
-from datetime import time as dtime
+from collections.abc import Awaitable, Callable
+from datetime import date
 from decimal import Decimal
 
-from backend.app.db.repositories import orders as order_repo
-from backend.app.db.session import Database
-from backend.app.domain.enums import OrderType
-from backend.app.services.broker import xt_mapping as xm
-from backend.app.services.broker.service import QMTService
-from backend.app.services.orders.validation import CheckedOrder
-from backend.app.services.risk.engine import RiskContext, RiskEngine
-from xtquant_adapter.ashare.calendar import SHANGHAI
+from backend.app.domain.enums import Side
+from backend.app.models.risk import RiskRules
+from backend.app.services.risk.engine import RiskContext
 
 
-class RiskInputs:
-    _db: Database
-    _qmt: QMTService
-    _risk: RiskEngine
-    _account: str
-    _day: date | None
-    _orders_today: int
-    _turnover_today: Decimal
-    _recent: dict[str, deque[float]]
+class DayCounters:
+    """Orders placed today, their turnover, and when identical orders were last placed."""
 
-    def _today_start(self) -> datetime:
-        return datetime.combine(self._qmt.now().date(), dtime(0), SHANGHAI)
+    def __init__(self) -> None:
+        self.day: date | None = None
+        self.orders = 0
+        self.turnover = Decimal(0)
+        self._recent: dict[str, deque[float]] = {}
 
-    async def _load_day_counters(self) -> None:
-        start = self._today_start()
-        self._day = start.date()
-        n, turnover = await self._db.run(lambda s: order_repo.day_stats(s, self._account, start))
-        self._orders_today, self._turnover_today = n, turnover
+    async def load(self, day: date, stats: Callable[[], Awaitable[tuple[int, Decimal]]]) -> None:
+        """Start `day` from the journal's figures (`stats`), e.g. after a restart."""
+        n, turnover = await stats()
+        self.day, self.orders, self.turnover = day, n, turnover
 
-    def _roll_day(self) -> None:
-        today = self._qmt.now().date()
-        if today != self._day:
-            self._day, self._orders_today, self._turnover_today = today, 0, Decimal(0)
+    def roll(self, today: date) -> None:
+        if today != self.day:
+            self.day, self.orders, self.turnover = today, 0, Decimal(0)
 
-    def _count(self, sig: str, value: Decimal, sign: int) -> None:
-        self._orders_today += sign
-        self._turnover_today += sign * value
+    def count(self, sig: str, value: Decimal, sign: int) -> None:
+        """Add (+1) or take back (-1) one order of `value` with signature `sig`."""
+        self.orders += sign
+        self.turnover += sign * value
         if sign > 0:
             self._recent.setdefault(sig, deque()).append(time.monotonic())
         elif (times := self._recent.get(sig)) and times:
             times.pop()
 
-    async def _risk_context(self, c: CheckedOrder, coid: str, sig: str) -> RiskContext:
-        rules = self._risk.rules
-        pos = self._qmt.positions.get(c.stock_code)
-        last = pos.last_price if pos and pos.last_price > 0 else None
-        if rules.max_price_deviation_pct or c.order_type is OrderType.MARKET:
-            tick = await self._qmt.call(self._qmt.market.get_full_tick, [c.stock_code])
-            raw = (tick.get(c.stock_code) or {}).get("lastPrice")
-            last = xm.dec(raw, "0.001") if raw else last
-        window = float(getattr(rules, "duplicate_window_seconds", 0) or 0)
+    def recent(self, sig: str, window_seconds: float) -> int:
+        """How many orders with signature `sig` were placed in the last `window_seconds`."""
         times = self._recent.get(sig)
-        recent = 0
-        if times:
-            cutoff = time.monotonic() - window
-            while times and times[0] < cutoff:
-                times.popleft()
-            recent = len(times)
-        return RiskContext(
-            stock_code=c.stock_code, side=c.side, quantity=c.quantity,
-            price=c.price or last or c.freeze_price, last_price=last,
-            position_value=pos.market_value if pos else Decimal(0),
-            orders_today=self._orders_today, turnover_today=self._turnover_today,
-            client_order_id=coid, recent_same_orders=recent, order_type=c.order_type.value,
-        )  # fmt: skip
+        if not times:
+            return 0
+        cutoff = time.monotonic() - window_seconds
+        while times and times[0] < cutoff:
+            times.popleft()
+        return len(times)
+
+
+def risk_context(
+    *, rules: RiskRules, counters: DayCounters, sig: str, stock_code: str, side: Side,
+    quantity: int, price: Decimal, last_price: Decimal | None, position_value: Decimal,
+    client_order_id: str, order_type: str,
+) -> RiskContext:  # fmt: skip
+    """The RiskContext of one order, read from the counters as they stand now (no await)."""
+    window = float(rules.duplicate_window_seconds or 0)
+    return RiskContext(
+        stock_code=stock_code, side=side, quantity=quantity, price=price,
+        last_price=last_price, position_value=position_value, orders_today=counters.orders,
+        turnover_today=counters.turnover, client_order_id=client_order_id,
+        recent_same_orders=counters.recent(sig, window), order_type=order_type,
+    )  # fmt: skip
