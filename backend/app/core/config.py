@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     # else the connection is dropped (408 for a stalled body); idle keep-alive connections close.
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
-    keep_alive_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    keep_alive_timeout_seconds: int = Field(default=5, ge=1, le=300)
     # Connections still sending their request head, at most; past it new ones are closed at once.
     max_incomplete_connections: int = Field(default=200, ge=1)
     # Open connections (and WebSocket streams) at most; past it uvicorn answers 503.
