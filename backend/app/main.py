@@ -22,6 +22,7 @@ from loguru import logger
 
 from backend.app.api import ops
 from backend.app.api.middleware import install_middleware
+from backend.app.api.openapi_edge import state_string_rules
 from backend.app.api.problems import install_problem_handlers
 from backend.app.api.v1.router import build_api_router
 from backend.app.core.config import Settings
@@ -222,6 +223,7 @@ def _install_openapi(app: FastAPI) -> None:
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(problem.pop("$defs", {}))
             schemas["Problem"] = problem
+            state_string_rules(schema)  # what api/edge_text.py refuses, stated per field
             app.openapi_schema = schema
         return app.openapi_schema
 

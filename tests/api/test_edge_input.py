@@ -210,18 +210,18 @@ def test_a_user_with_a_bad_username_cannot_be_created(
 
 def test_cursors_out_of_range_are_422(client: TestClient, h: dict[str, str]) -> None:
     for path in ("/api/v1/trading/orders", "/api/v1/trading/trades"):
-        for cursor in ("9223372036854775808", "9" * 32, "0", "٣", str(2**62 + 1)):
+        for cursor in ("9223372036854775808", "9" * 32, "0", "٣", str(2**53 + 1)):
             _is_validation_error(client.get(path, params={"cursor": cursor}, headers=h))
 
 
 def test_the_largest_cursor_is_an_empty_page(client: TestClient, h: dict[str, str]) -> None:
-    r = client.get("/api/v1/trading/orders", params={"cursor": str(2**62)}, headers=h)
+    r = client.get("/api/v1/trading/orders", params={"cursor": "9" * 15}, headers=h)
     assert r.status_code == 200
     assert r.json()["items"] == []
 
 
 def test_ids_out_of_range_are_422(client: TestClient, h: dict[str, str]) -> None:
-    for value in (str(2**63), str(2**62 + 1), "0"):
+    for value in (str(2**63), str(2**53 + 1), "0"):
         _is_validation_error(client.get(f"/api/v1/trading/orders/{value}", headers=h))
         r = client.get("/api/v1/trading/trades", params={"order_id": value}, headers=h)
         _is_validation_error(r)
@@ -230,9 +230,8 @@ def test_ids_out_of_range_are_422(client: TestClient, h: dict[str, str]) -> None
 def test_an_audit_cursor_out_of_range_is_422(
     client: TestClient, admin_token: str, auth: Any
 ) -> None:
-    import base64
-
-    cursor = base64.urlsafe_b64encode(f"a:{2**64}".encode()).decode().rstrip("=")
-    _is_validation_error(
-        client.get("/api/v1/trading/audit", params={"cursor": cursor}, headers=auth(admin_token))
-    )
+    for cursor in (str(2**64), "9" * 19, "0", "YTox"):
+        r = client.get(
+            "/api/v1/trading/audit", params={"cursor": cursor}, headers=auth(admin_token)
+        )
+        _is_validation_error(r)

@@ -20,8 +20,9 @@ from loguru import logger
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
-from backend.app.core.errors import DomainError, RateLimited, Unauthorized
+from backend.app.core.errors import DomainError, InvalidStockCode, RateLimited, Unauthorized
 from backend.app.core.text import clip
 from backend.app.models.problem import PROBLEM_MEDIA_TYPE
 
@@ -166,6 +167,16 @@ async def domain_error_handler(request: Request, exc: Exception) -> ProblemRespo
     )
 
 
+# Fields holding stock codes: a code not of the form the schema states (STOCK_CODE_PATTERN) is
+# INVALID_STOCK_CODE, as a well-formed code naming no code range is (the contract's code).
+_CODE_FIELDS = frozenset({"stock_code", "stock_codes", "allowed_codes", "blocked_codes"})
+
+
+def _bad_code_form(err: dict[str, Any]) -> bool:
+    names = {p for p in err.get("loc", []) if isinstance(p, str)}
+    return err.get("type") == "string_pattern_mismatch" and bool(names & _CODE_FIELDS)
+
+
 async def validation_error_handler(request: Request, exc: Exception) -> ProblemResponse:
     exc = cast(RequestValidationError, exc)
     errors = _field_errors(exc)
@@ -174,6 +185,16 @@ async def validation_error_handler(request: Request, exc: Exception) -> ProblemR
     detail = f"{where}: {first.get('msg', 'invalid')}" if where else "request is invalid"
     if len(errors) > 1:
         detail += f" (and {len(errors) - 1} more)"
+    if errors and all(_bad_code_form(e) for e in errors):
+        return problem(
+            422,
+            InvalidStockCode.code,
+            f"{detail}; 格式应为 600519.SH / expected a form like 600519.SH",
+            title=InvalidStockCode.title,
+            instance=request.url.path,
+            request_id=request_id_of(request),
+            errors=errors,
+        )
     return problem(
         422,
         "VALIDATION_ERROR",
@@ -189,14 +210,28 @@ async def http_error_handler(request: Request, exc: Exception) -> ProblemRespons
     exc = cast(StarletteHTTPException, exc)
     code = HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
     detail = exc.detail if isinstance(exc.detail, str) else _phrase(exc.status_code)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # The router names only the first route on the path; the client needs them all.
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return problem(
         exc.status_code,
         code,
         detail,
         instance=request.url.path,
-        headers=exc.headers,
+        headers=headers,
         request_id=request_id_of(request),
     )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this request's path (for `Allow` on a 405)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(route_methods)
+    return sorted(methods)
 
 
 async def unhandled_error_handler(request: Request, exc: Exception) -> ProblemResponse:

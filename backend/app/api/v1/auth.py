@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from backend.app.api.deps import AdminUser, CurrentUser, UsersDep, client_ip
@@ -22,10 +22,34 @@ from backend.app.models.auth import Me, Token, UserCreate, UserList, UserRead, U
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
+class LoginForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password form with the bounds the schema states (FastAPI's own reads an
+    empty `username=` as missing while its schema allows "")."""
+
+    def __init__(
+        self,
+        *,
+        username: Annotated[str, Form(min_length=1, max_length=256)],
+        password: Annotated[str, Form(min_length=1, max_length=1024)],
+        grant_type: Annotated[str | None, Form(max_length=64)] = None,
+        scope: Annotated[str, Form(max_length=1024)] = "",
+        client_id: Annotated[str | None, Form(max_length=256)] = None,
+        client_secret: Annotated[str | None, Form(max_length=256)] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
+
+
 @router.post("/token", response_model=Token)
 async def login(
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Depends()],
     users: UsersDep,
 ) -> Token:
     """登录，换取访问令牌 / Log in with the OAuth2 password form and get a bearer token."""

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Path, Query
 
 from backend.app.api.deps import TradingDep, ViewerUser
 from backend.app.models.market import Bars, Instrument, Quote
+from backend.app.models.strict import STOCK_CODE_PATTERN
 
 router = APIRouter(prefix="/market", tags=["market"])
-Code = Annotated[str, Path(max_length=32, examples=["600519.SH"])]
+Code = Annotated[str, Path(pattern=STOCK_CODE_PATTERN, examples=["600519.SH"])]
 
 
 @router.get("/quote/{stock_code}", response_model=Quote)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from backend.app.api.deps import OrderTrader, TraderUser, TradingDep, ViewerUser
 from backend.app.api.limits import rate_limit_orders
 from backend.app.domain.enums import Side
-from backend.app.domain.ids import MAX_ID
+from backend.app.domain.ids import CURSOR_PATTERN, MAX_ID
 from backend.app.domain.masking import mask_account, sees_account
 from backend.app.models.orders import (
     OrderCreate,
@@ -21,6 +20,7 @@ from backend.app.models.orders import (
     OrderStatusFilter,
     TradePage,
 )
+from backend.app.models.strict import STOCK_CODE_PATTERN, IsoDateTime
 from backend.app.models.trading import AccountInfo, PositionPage, TradingStatus
 from backend.app.services.orders.rows import dumps, page_json
 
@@ -38,8 +38,10 @@ class JSONBytes(Response):
 
 OrderId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(max_length=32, description="上一页的 next_cursor")]
-Since = Annotated[datetime | None, Query(description="ISO 8601 with offset")]
+Cursor = Annotated[
+    str | None, Query(pattern=CURSOR_PATTERN, description="上一页的 next_cursor / next_cursor")
+]
+Since = Annotated[IsoDateTime | None, Query(description="ISO 8601 with offset")]
 
 
 @router.get("/status", response_model=TradingStatus)
@@ -88,6 +90,7 @@ async def place_order(
 
 router.add_api_route(
     "/place-order", place_order, methods=["POST"], response_model=OrderPlaced, status_code=201,
+    responses={200: {"model": OrderPlaced, "description": "A repeat: the existing order"}},
     deprecated=True, summary="Place Order (legacy path)",
     description="The same as `POST /trading/order`.",
 )  # fmt: skip
@@ -98,7 +101,7 @@ async def list_orders(
     trading: TradingDep,
     _: ViewerUser,
     status: Annotated[OrderStatusFilter | None, Query(description="`open` 或状态名")] = None,
-    stock_code: Annotated[str | None, Query(max_length=32)] = None,
+    stock_code: Annotated[str | None, Query(pattern=STOCK_CODE_PATTERN)] = None,
     side: Side | None = None,
     since: Since = None,
     limit: Limit = 100,
@@ -131,7 +134,7 @@ async def list_trades(
     trading: TradingDep,
     _: ViewerUser,
     order_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    stock_code: Annotated[str | None, Query(max_length=32)] = None,
+    stock_code: Annotated[str | None, Query(pattern=STOCK_CODE_PATTERN)] = None,
     since: Since = None,
     limit: Limit = 100,
     cursor: Cursor = None,

@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 
-
 _FEN = Decimal("0.01")
 
 

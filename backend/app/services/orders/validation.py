@@ -149,6 +149,10 @@ class OrderValidator:
             raise InvalidQuantity(reason)
         up, down = _d(detail.get("UpStopPrice")), _d(detail.get("DownStopPrice"))
         price = req.price
+        if price is None and not market:
+            # A business rule, not a shape the schema can state: INVALID_PRICE, not a 422
+            # VALIDATION_ERROR for a request the OpenAPI document calls valid.
+            raise InvalidPrice("限价单必须填写价格 / price is required for a limit order")
         if price is not None:
             tick = _d(detail.get("PriceTick")) or rules.price_tick(code)
             if price <= 0:
