@@ -8,6 +8,7 @@ headers kept) and any other exception (500 INTERNAL_ERROR with a request id, nev
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -20,7 +21,6 @@ from loguru import logger
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
-from starlette.routing import Match
 
 from backend.app.core.errors import DomainError, InvalidStockCode, RateLimited, Unauthorized
 from backend.app.core.text import clip
@@ -225,13 +225,23 @@ async def http_error_handler(request: Request, exc: Exception) -> ProblemRespons
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves on this request's path (for `Allow` on a 405)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
-            methods.update(route_methods)
-    return sorted(methods)
+    """Every method the OpenAPI document lists for this request's path (for `Allow` on a 405):
+    the document is built from every route, so it is the one place that knows them all."""
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        request.app.state, "allow_table", None
+    )
+    if table is None:
+        table = []
+        for template, item in request.app.openapi().get("paths", {}).items():
+            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            methods = sorted(m.upper() for m in item if m.lower() in _HTTP_METHODS)
+            table.append((re.compile(f"^{regex}$"), methods))
+        request.app.state.allow_table = table
+    path = request.url.path
+    return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
+
+
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
 async def unhandled_error_handler(request: Request, exc: Exception) -> ProblemResponse:

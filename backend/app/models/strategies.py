@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from backend.app.core.errors import InvalidStockCode as DomainInvalidStockCode
 from backend.app.models.strict import JSON_INT, STOCK_CODE_PATTERN, STRICT, DecimalRule, IsoDate
@@ -25,7 +25,7 @@ RESERVED_PARAMS: Final = frozenset({
     "init", "handlebar", "after_init", "stop",
 })  # fmt: skip
 # What `_params` allows, stated in the schema: an identifier, not reserved, no dunder.
-PARAM_NAMES_SCHEMA: Final = {
+PARAM_NAMES_SCHEMA: Final[dict[str, JsonValue]] = {
     "pattern": _IDENT.pattern,
     "not": {"anyOf": [{"enum": sorted(RESERVED_PARAMS)}, {"pattern": "^__"}]},
 }
