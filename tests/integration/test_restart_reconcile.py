@@ -53,7 +53,8 @@ def _server(tmp: Path, port: int, poll: Callable[..., Any]) -> Iterator[subproce
            "serve", "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
     try:
-        poll(lambda: _ready(port) or proc.poll() is not None, timeout=60, interval=0.1)
+        # Generous: a loaded 2-core CI machine has taken 25 s just to import the app.
+        poll(lambda: _ready(port) or proc.poll() is not None, timeout=150, interval=0.1)
         assert proc.poll() is None, "server exited at start"
         yield proc
     finally:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from backend.app.db.tables import Trade
@@ -25,9 +25,9 @@ def existing_ids(s: Session, account_id: str, trade_ids: Iterable[str]) -> set[s
     )
 
 
-def totals(s: Session, order_id: int) -> tuple[int, Decimal]:
+def totals_core(c: Connection, order_id: int) -> tuple[int, Decimal]:
     """(filled shares, filled amount) of one order from its recorded fills."""
-    row = s.execute(
+    row = c.execute(
         select(func.coalesce(func.sum(Trade.quantity), 0),
                func.coalesce(func.sum(Trade.price * Trade.quantity), 0))
         .where(Trade.order_id == order_id)

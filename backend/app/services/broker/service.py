@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from loguru import logger
 
+from backend.app.core.batching import MicroBatcher
 from backend.app.core.config import Settings
 from backend.app.core.errors import BrokerUnavailable, InvalidStockCode
 from backend.app.domain.enums import OrderType, Side
@@ -61,8 +62,9 @@ class QMTService:
         self._broker: Broker | None = None
         self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="qmt-call")
         # Submits queue here; one sender task hands each batch to one worker call (in order).
-        self._sends: list[tuple[Callable[[], int], asyncio.Future[int]]] = []
-        self._sender: asyncio.Task[None] | None = None
+        self._sends: MicroBatcher[Callable[[], int], int] = MicroBatcher(
+            self._send_batch, name="qmt-submit", max_batch=256, split_on_error=False
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sink: Sink | None = None
         self._connected = False
@@ -293,39 +295,12 @@ class QMTService:
 
     async def _send(self, send: Callable[[], int]) -> int:
         """Run `send` on a broker worker thread, batched with the submits queued meanwhile:
-        one thread hand-off per batch instead of one per order, in arrival order."""
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[int] = loop.create_future()
-        self._sends.append((send, fut))
-        if self._sender is None:
-            self._sender = loop.create_task(self._send_batches(), name="qmt-submit")
-        return await fut
+        one thread hand-off per batch instead of one per order, in arrival order. A batch
+        that fails as a whole (timeout) fails every submit in it: none is ever repeated."""
+        return await self._sends.submit(send)
 
-    async def _send_batches(self) -> None:
-        try:
-            while self._sends:
-                batch, self._sends = self._sends, []
-                try:
-                    results = await self.call(_send_all, [send for send, _ in batch])
-                except BaseException as exc:  # timeout (BrokerUnavailable) or cancellation
-                    for _, fut in batch:
-                        if not fut.done():
-                            if isinstance(exc, Exception):
-                                fut.set_exception(exc)
-                            else:
-                                fut.cancel()
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                for (_, fut), (seq, error) in zip(batch, results, strict=True):
-                    if fut.done():
-                        continue
-                    if error is None:
-                        fut.set_result(seq)
-                    else:
-                        fut.set_exception(error)
-        finally:
-            self._sender = None
+    async def _send_batch(self, sends: list[Callable[[], int]]) -> list[int | BaseException]:
+        return await self.call(_send_all, sends)
 
     async def cancel(self, broker_order_id: int) -> int:
         """`cancel_order_stock_async`; the seq (> 0) or -1."""
@@ -421,14 +396,14 @@ class QMTService:
         )
 
 
-def _send_all(sends: list[Callable[[], int]]) -> list[tuple[int, Exception | None]]:
+def _send_all(sends: list[Callable[[], int]]) -> list[int | BaseException]:
     """On a broker worker thread: each submit in turn; one failing leaves the others alone."""
-    out: list[tuple[int, Exception | None]] = []
+    out: list[int | BaseException] = []
     for send in sends:
         try:
-            out.append((send(), None))
+            out.append(send())
         except Exception as exc:
-            out.append((-1, exc))
+            out.append(exc)
     return out
 
 

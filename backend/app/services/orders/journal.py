@@ -12,13 +12,13 @@ order per transaction, so only the offending order sees the IntegrityError.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, insert
 
+from backend.app.core.batching import MicroBatcher
 from backend.app.db.session import Database
 from backend.app.db.tables import AuditEntry, Order, OrderEvent
 from backend.app.domain.actor import Actor
@@ -29,7 +29,7 @@ _INSERT_ORDER = insert(cast(Table, Order.__table__))
 _INSERT_EVENT = insert(cast(Table, OrderEvent.__table__))
 _INSERT_AUDIT = insert(cast(Table, AuditEntry.__table__))
 
-_Item = tuple[dict[str, Any], dict[str, Any], "asyncio.Future[int]"]
+_Item = tuple[dict[str, Any], dict[str, Any]]  # the order row's fields, its audit row
 
 
 def audit_row(
@@ -45,13 +45,13 @@ def audit_row(
 
 def _insert(c: Connection, items: list[_Item]) -> list[int]:
     ids: list[int] = []
-    for fields, _, _ in items:
+    for fields, _ in items:
         key = c.execute(_INSERT_ORDER, fields).inserted_primary_key
         if key is None:  # pragma: no cover - every dialect we support reports it
             raise RuntimeError("the order insert reported no primary key")
         ids.append(int(key[0]))
     events, audits = [], []
-    for order_id, (fields, audit, _) in zip(ids, items, strict=True):
+    for order_id, (fields, audit) in zip(ids, items, strict=True):
         events.append({
             "order_id": order_id, "old_status": None, "new_status": fields["status"],
             "broker_status": None, "message": "accepted", "created_at": fields["created_at"],
@@ -63,12 +63,13 @@ def _insert(c: Connection, items: list[_Item]) -> list[int]:
 
 
 class JournalWriter:
-    """Queues new orders and commits them in batches; one drain task while work is queued."""
+    """Queues new orders and commits them in batches (MicroBatcher: one commit at a time)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._queue: list[_Item] = []
-        self._task: asyncio.Task[None] | None = None
+        self._batcher: MicroBatcher[_Item, int] = MicroBatcher(
+            self._commit, name="journal-writer", max_batch=_MAX_BATCH, split_on_error=True
+        )
 
     async def insert(self, fields: dict[str, Any], audit: dict[str, Any]) -> int:
         """Commit the order row (`fields`), its first event and `audit`; the new order id.
@@ -76,39 +77,7 @@ class JournalWriter:
         `audit["target"]` is filled in with the id. Raises what the insert raised
         (IntegrityError for a client_order_id already in the journal).
         """
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[int] = loop.create_future()
-        self._queue.append((fields, audit, fut))
-        if self._task is None:
-            self._task = loop.create_task(self._drain(), name="journal-writer")
-        return await fut
+        return await self._batcher.submit((fields, audit))
 
-    async def _drain(self) -> None:
-        try:
-            while self._queue:
-                batch = self._queue[:_MAX_BATCH]
-                del self._queue[:_MAX_BATCH]
-                await self._commit(batch)
-        finally:
-            self._task = None
-
-    async def _commit(self, batch: list[_Item]) -> None:
-        try:
-            ids = await self._db.run_core(lambda c: _insert(c, batch))
-        except asyncio.CancelledError:
-            for _, _, fut in batch:  # shutting down: nobody may wait forever
-                if not fut.done():
-                    fut.cancel()
-            raise
-        except Exception as exc:
-            if len(batch) > 1:
-                for item in batch:  # one bad order must not sink the others
-                    await self._commit([item])
-                return
-            fut = batch[0][2]
-            if not fut.done():
-                fut.set_exception(exc)
-            return
-        for order_id, (_, _, fut) in zip(ids, batch, strict=True):
-            if not fut.done():
-                fut.set_result(order_id)
+    async def _commit(self, batch: list[_Item]) -> list[int]:
+        return await self._db.run_core(lambda c: _insert(c, batch))

@@ -21,11 +21,12 @@ from backend.app.db.tables import Order, OrderEvent, Trade
 from backend.app.domain.enums import OrderStatus, Side
 from backend.app.domain.order_state import FINAL, IllegalTransition, advance, implied_by_fills
 from backend.app.services.broker import xt_mapping as xm
-from backend.app.services.orders.rows import order_json, trade_json
+from backend.app.services.orders.rows import FieldsRow, order_json, trade_json
 
 S = OrderStatus
 _PRICE = Decimal("0.0001")
 _INSERT_EVENT = insert(cast(Table, OrderEvent.__table__))
+_INSERT_TRADE = insert(cast(Table, Trade.__table__))
 _ORDERS = cast(Table, Order.__table__)
 _COLUMNS = tuple(c.key for c in _ORDERS.columns)
 _UPDATES: dict[tuple[str, ...], Any] = {}
@@ -106,12 +107,12 @@ class Expire:
 
 
 @dataclass(slots=True)
-class _Barrier:
+class Barrier:
     """`drain()`: applied after everything queued before it."""
 
 
 Command = MarkCancel | Reject | Expire
-Item = xm.BrokerUpdate | Command | _Barrier
+Item = xm.BrokerUpdate | Command | Barrier
 
 
 @dataclass(slots=True)
@@ -123,14 +124,6 @@ class Effects:
     send_cancel: list[tuple[int, int]] = field(default_factory=list)  # (order_id, broker id)
     cancel_wanted: set[int] = field(default_factory=set)  # cancel once the broker id comes
     results: dict[int, Any] = field(default_factory=dict)  # index in batch -> result
-
-
-def order_read_dict(o: Any) -> dict[str, Any]:
-    return order_json(o)
-
-
-def trade_read_dict(t: Trade) -> dict[str, Any]:
-    return trade_json(t)
 
 
 class Moves:
@@ -264,7 +257,7 @@ class Moves:
     def _changed(self, o: JournalOrder) -> None:
         o.updated_at = self.now
         if self.publish:
-            self.fx.events.append(("order", order_read_dict(o)))
+            self.fx.events.append(("order", order_json(o)))
 
     def _order_update(self, u: xm.OrderUpdate) -> None:
         o = self.find(u.order_id, u.broker_order_id)
@@ -310,25 +303,25 @@ class Moves:
         if side is None:
             logger.warning("fill {} has no side and no order; skipped", t.trade_id)
             return
-        trade = Trade(
-            account_id=self.account, broker_trade_id=t.trade_id, order_id=o.id if o else None,
-            broker_order_id=t.broker_order_id, stock_code=t.stock_code, side=side.value,
-            price=t.price, quantity=t.quantity, amount=t.amount, commission=t.commission,
-            traded_at=t.traded_at,
-        )  # fmt: skip
-        self.s.add(trade)
+        trade = {
+            "account_id": self.account, "broker_trade_id": t.trade_id,
+            "order_id": o.id if o else None, "broker_order_id": t.broker_order_id,
+            "stock_code": t.stock_code, "side": side.value, "price": t.price,
+            "quantity": t.quantity, "amount": t.amount, "commission": t.commission,
+            "traded_at": t.traded_at,
+        }  # fmt: skip
+        conn = self.s.connection()
+        conn.execute(_INSERT_TRADE, trade)  # Core, like every other journal write
         if o is not None:
             self._set_broker_id(o, t.broker_order_id)
-            self.s.flush()
-            qty, amount = trade_repo.totals(self.s, o.id)
+            qty, amount = trade_repo.totals_core(conn, o.id)
             if qty >= o.filled_quantity and qty > 0:
                 o.filled_quantity = qty
                 o.avg_fill_price = (amount / qty).quantize(_PRICE, rounding=ROUND_HALF_UP)
             self._follow_fills(o)
             self._changed(o)
         if self.publish:
-            self.s.flush()
-            self.fx.events.append(("trade", trade_read_dict(trade)))
+            self.fx.events.append(("trade", trade_json(FieldsRow(trade))))
 
     def _response(self, r: xm.OrderResponse) -> None:
         o = self.find(r.order_id, r.broker_order_id)
@@ -381,7 +374,7 @@ class Moves:
             else:
                 self.fx.cancel_wanted.add(o.id)
             self._changed(o)
-        return order_read_dict(o)
+        return order_json(o)
 
     def _reject(self, r: Reject) -> None:
         o = self.get(r.order_id)

@@ -32,9 +32,10 @@ from backend.app.services.broker import xt_mapping as xm
 from backend.app.services.broker.service import QMTService
 from backend.app.services.events import EventBus
 from backend.app.services.orders.journal import JournalWriter, audit_row
+from backend.app.services.orders.moves import Reject
 from backend.app.services.orders.reconcile import NOT_RECEIVED
-from backend.app.services.orders.rows import order_json
-from backend.app.services.orders.updater import OrderUpdater, Reject
+from backend.app.services.orders.rows import FieldsRow, order_json
+from backend.app.services.orders.updater import OrderUpdater
 from backend.app.services.orders.validation import (
     CheckedOrder,
     OrderValidator,
@@ -197,7 +198,7 @@ class OrderPlacement:
             return found, False
         self.reserved.release(tmp_key)
         self.reserved.add(order_id, hold)
-        data = order_json(_Row(order_id, fields))
+        data = order_json(FieldsRow(fields, order_id))
         if self._events.subscriber_count:
             self._events.publish("order", data)
         return await self._submit(order_id, checked, data), True
@@ -269,15 +270,3 @@ class OrderPlacement:
             )  # fmt: skip
         except Exception:
             logger.exception("audit of a rejected order failed")
-
-
-class _Row:
-    """The just-inserted order as `order_json` reads it (id + the inserted fields)."""
-
-    __slots__ = ("_f", "id")
-
-    def __init__(self, order_id: int, fields: dict[str, Any]) -> None:
-        self.id, self._f = order_id, fields
-
-    def __getattr__(self, name: str) -> Any:
-        return self._f[name]

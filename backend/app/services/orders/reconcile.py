@@ -18,7 +18,8 @@ from backend.app.db.repositories import orders as order_repo
 from backend.app.db.session import Database
 from backend.app.domain.enums import OrderStatus
 from backend.app.services.broker.service import QMTService
-from backend.app.services.orders.updater import Expire, OrderUpdater, Reject
+from backend.app.services.orders.moves import Expire, Reject
+from backend.app.services.orders.updater import OrderUpdater
 
 NOT_RECEIVED: Final = "未送达券商，可安全重发 / not received by broker; safe to re-send"
 EXPIRED: Final = (

@@ -82,6 +82,19 @@ def trade_json(t: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
+class FieldsRow:
+    """Fields about to be (or just) inserted, read as attributes the way `order_json` and
+    `trade_json` read a row — so a new row's JSON comes from the one definition too."""
+
+    __slots__ = ("_f", "id")
+
+    def __init__(self, fields: dict[str, Any], row_id: int | None = None) -> None:
+        self.id, self._f = row_id, fields
+
+    def __getattr__(self, name: str) -> Any:
+        return self._f[name]
+
+
 def dumps(data: Any) -> bytes:
     return orjson.dumps(data)
 

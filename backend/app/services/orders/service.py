@@ -25,6 +25,7 @@ from backend.app.services.broker import xt_mapping as xm
 from backend.app.services.broker.service import QMTService
 from backend.app.services.events import EventBus
 from backend.app.services.market import MarketService
+from backend.app.services.orders.moves import Effects, MarkCancel
 from backend.app.services.orders.placement import OrderPlacement
 from backend.app.services.orders.queries import (
     TradingQueries,
@@ -33,7 +34,7 @@ from backend.app.services.orders.queries import (
     position_read,
 )
 from backend.app.services.orders.reconcile import reconcile
-from backend.app.services.orders.updater import Effects, MarkCancel, OrderUpdater
+from backend.app.services.orders.updater import OrderUpdater
 from backend.app.services.orders.validation import OrderValidator
 from backend.app.services.risk.engine import RiskEngine
 from xtquant_adapter.ashare.calendar import SHANGHAI
@@ -84,7 +85,6 @@ class TradingService:
 
     async def start(self) -> None:
         """Start the update worker, connect the broker and reconcile the journal."""
-        self._updater.start()
         self._qmt.set_sink(self._on_broker_update)
         self._qmt.connection_listeners.append(self._on_connection)
         await self._qmt.start()

@@ -9,34 +9,16 @@ deferred cancel) on the loop.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from loguru import logger
 from sqlalchemy.orm import Session
 
+from backend.app.core.batching import MicroBatcher
 from backend.app.core.errors import DomainError
 from backend.app.db.session import Database
 from backend.app.services.events import EventBus
-from backend.app.services.orders.moves import (
-    Command,
-    Effects,
-    Expire,
-    Item,
-    MarkCancel,
-    Moves,
-    Reject,
-    _Barrier,
-    order_read_dict,
-    trade_read_dict,
-)
-
-__all__ = [
-    "Command", "Effects", "Expire", "Item", "MarkCancel", "OrderUpdater", "Reject",
-    "order_read_dict", "trade_read_dict",
-]  # fmt: skip
+from backend.app.services.orders.moves import Barrier, Effects, Item, Moves
 
 _MAX_BATCH = 512
 
@@ -46,78 +28,42 @@ class OrderUpdater:
         self._db = db
         self._events = events
         self._account = account_id
-        self._queue: asyncio.Queue[tuple[Item, asyncio.Future[Any] | None]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        # One loop turn before each batch: the pushes just posted from the broker's thread
+        # (an answer and its "reported" come together) join one transaction.
+        self._batcher: MicroBatcher[Item, Any] = MicroBatcher(
+            self._apply, name="order-updates", max_batch=_MAX_BATCH, split_on_error=True,
+            gather_turn=True,
+        )  # fmt: skip
         self.cancel_inflight: set[int] = set()  # cancel sent, broker answer not final yet
         self.cancel_wanted: set[int] = set()  # cancel asked before the broker id was known
         self.on_effects: Callable[[Effects], None] | None = None
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="order-updates")
-
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._batcher.stop()
 
     def push(self, item: Item) -> None:
         """Queue a broker update (loop thread)."""
-        self._queue.put_nowait((item, None))
+        self._batcher.post(item)
 
     async def command(self, item: Item) -> Any:
         """Queue `item` and wait until it is committed; its result (or domain error)."""
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((item, fut))
-        return await fut
+        return await self._batcher.submit(item)
 
     async def drain(self) -> None:
         """Wait until everything queued so far has been applied."""
-        await self.command(_Barrier())
+        await self.command(Barrier())
 
     # --- the worker ------------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            # One loop turn for the pushes already posted from the broker's thread (an
-            # answer and its "reported" come together): one transaction for both.
-            await asyncio.sleep(0)
-            while len(batch) < _MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            await self._apply(batch)
-
-    async def _apply(self, batch: list[tuple[Item, asyncio.Future[Any] | None]]) -> None:
-        items = [item for item, _ in batch]
+    async def _apply(self, items: list[Item]) -> list[Any]:
         snapshot = (
             set(self.cancel_inflight),
             set(self.cancel_wanted),
             bool(self._events.subscriber_count),
         )
-        try:
-            effects = await self._db.run(lambda s: self._apply_sync(s, items, *snapshot))
-        except Exception:
-            if len(batch) > 1:
-                # One bad item must not sink the batch: retry one by one.
-                for one in batch:
-                    await self._apply([one])
-                return
-            logger.exception("order update failed and was dropped: {!r}", items[0])
-            _, fut = batch[0]
-            if fut is not None and not fut.done():
-                fut.set_exception(RuntimeError("order update failed"))
-            return
+        effects = await self._db.run(lambda s: self._apply_sync(s, items, *snapshot))
         self._after_commit(effects)
-        for i, (_, fut) in enumerate(batch):
-            if fut is None or fut.done():
-                continue
-            result = effects.results.get(i)
-            if isinstance(result, DomainError):
-                fut.set_exception(result)
-            else:
-                fut.set_result(result)
+        return [effects.results.get(i) for i in range(len(items))]
 
     def _after_commit(self, fx: Effects) -> None:
         for order_id in fx.finished | fx.cancel_refused:
