@@ -25,9 +25,10 @@ RESERVED_PARAMS: Final = frozenset({
     "init", "handlebar", "after_init", "stop",
 })  # fmt: skip
 # What `_params` allows, stated in the schema: an identifier, not reserved, no dunder.
+_RESERVED_NAMES: Final[list[JsonValue]] = [*sorted(RESERVED_PARAMS)]
 PARAM_NAMES_SCHEMA: Final[dict[str, JsonValue]] = {
     "pattern": _IDENT.pattern,
-    "not": {"anyOf": [{"enum": sorted(RESERVED_PARAMS)}, {"pattern": "^__"}]},
+    "not": {"anyOf": [{"enum": _RESERVED_NAMES}, {"pattern": "^__"}]},
 }
 DATA_FILE_RE: Final = re.compile(r"^[A-Za-z0-9_\-]+\.csv$")
 
