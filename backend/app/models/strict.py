@@ -93,18 +93,23 @@ class DecimalRule:
             allow_inf_nan=False,
         )
         schema = core_schema.no_info_before_validator_function(as_stated, inner)
-        if self.places is None:
-            return schema
         places = self.places
-        step = Decimal(1).scaleb(-places)
+        step = Decimal(1).scaleb(-(places or 0))
 
-        def round_extra(v: Decimal) -> Decimal:  # 50000 stays 50000; 1.23456 -> 1.2346
+        def plain(v: Decimal) -> Decimal:
+            # 1e16 (a JSON number) is Decimal('1E+16'), which serializes as "1E+16", not the
+            # plain string the schema states: give it a zero exponent. Past `places`
+            # decimals, round half up (50000 stays 50000; 1.23456 -> 1.2346).
             exponent = v.as_tuple().exponent
-            if isinstance(exponent, int) and exponent >= -places:
+            if not isinstance(exponent, int):
                 return v
-            return v.quantize(step, rounding=ROUND_HALF_UP)
+            if exponent > 0:
+                return v.quantize(Decimal(1))
+            if places is not None and exponent < -places:
+                return v.quantize(step, rounding=ROUND_HALF_UP)
+            return v
 
-        return core_schema.no_info_after_validator_function(round_extra, schema)
+        return core_schema.no_info_after_validator_function(plain, schema)
 
     def __get_pydantic_json_schema__(self, schema: Any, handler: GetJsonSchemaHandler) -> Any:
         number: dict[str, Any] = {"type": "number", "maximum": self.le}
