@@ -194,6 +194,14 @@ class RealMarketData:
             return None
         return {str(k): _plain(v) for k, v in dict(detail).items()}
 
+    def get_stock_list_in_sector(self, sector_name: str) -> list[str]:
+        """xtdata's members of a sector (沪深300, 上证50, 沪深A股, ...); [] when unknown.
+
+        Not part of `MarketData`: the strategy runner asks for it when present (QMT scripts'
+        `get_stock_list_in_sector`) and uses the simulator's snapshot otherwise.
+        """
+        return [str(c) for c in self._xtdata.get_stock_list_in_sector(sector_name) or []]
+
     def get_bars(self, code: str, period: str, count: int) -> list[dict[str, Any]]:
         if period not in BAR_PERIODS:
             raise ValueError(f"period must be one of {BAR_PERIODS}, not {period!r}")

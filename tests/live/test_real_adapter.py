@@ -157,3 +157,6 @@ def test_market_data_translates_xtdata(fake_xtquant: Any) -> None:
     assert _fake.downloads[0][:2] == ("600000.SH", "1d")
     with pytest.raises(ValueError, match="period"):
         md.get_bars("600000.SH", "5m", 2)
+    _fake.sectors["沪深300"] = ["600000.SH", "000001.SZ"]
+    assert md.get_stock_list_in_sector("沪深300") == ["600000.SH", "000001.SZ"]
+    assert md.get_stock_list_in_sector("不存在") == []

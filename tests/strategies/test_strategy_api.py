@@ -226,3 +226,44 @@ def test_running_rows_become_stopped_on_restart(settings: Settings, client: Test
         assert "restarted" in (row.error or "")
     db.dispose()
     assert Path(settings.strategy_dir).name == "strategies"
+
+
+def test_trade_mode_runs_qmt_idioms_through_the_journal(
+    client: TestClient, trader_token: str, auth: Callable[..., Any], write_strategy: Any,
+    eventually: Callable[..., Any],
+) -> None:  # fmt: skip
+    write_strategy("qmt_idioms.py", '''
+        """对手价 order, callbacks, global ContextInfo, paint, a sector."""
+        done = False
+        def code():
+            return ContextInfo.stockcode + '.' + ContextInfo.market
+        def handlebar(C):
+            global done
+            C.paint('bar', C.barpos, -1, 0)
+            if not done:
+                print('sector', len(get_stock_list_in_sector('沪深300')) > 0)
+                passorder(23, 1101, account, code(), 14, -1, 100, 'idioms', 2, 'cp', C)
+                done = True
+        def order_callback(C, o):
+            print('order_callback', o.m_strRemark, o.m_dLimitPrice > 0)
+        def stop(C):
+            print('stopped cleanly')
+    ''')  # fmt: skip
+    headers = auth(trader_token)
+    run = start(client, headers, "qmt_idioms", mode="trade", stock_codes=["600000.SH"],
+                period="1m").json()  # fmt: skip
+    order = eventually(lambda: [
+        o for o in client.get("/api/v1/trading/orders", headers=headers).json()["items"]
+        if o["strategy_name"] == "idioms"
+    ])[0]  # fmt: skip
+    assert (order["order_type"], order["remark"]) == ("limit", "cp")
+    url = f"/api/v1/strategies/runs/{run['run_id']}"
+    eventually(lambda: [
+        line for line in client.get(url, headers=headers).json()["result"]["log"]
+        if "order_callback cp True" in line
+    ])  # fmt: skip
+    assert client.get(url, headers=headers).json()["result"]["paint"]["bar"]
+    final = client.delete(url, headers=headers).json()
+    log = "\n".join(final["result"]["log"])
+    assert "sector True" in log
+    assert "stopped cleanly" in log

@@ -125,7 +125,7 @@ def test_backtest_refuses_odd_lot_cash_and_bad_tick(tmp_path: Path) -> None:
                 passorder(23, 1101, account, C.stock_code, 5, 0, 150, C)       # not a lot
                 passorder(23, 1101, account, C.stock_code, 11, 10.005, 100, C)  # not a tick
                 passorder(23, 1101, account, C.stock_code, 5, 0, 200000, C)    # 2,000,000 CNY
-                passorder(23, 1101, account, C.stock_code, 11, 9.99, 100, C)   # not marketable
+                passorder(23, 1101, account, C.stock_code, 11, 9.80, 100, C)   # below the low
                 orders = get_trade_detail_data(account, 'stock', 'order')
                 print('statuses', [o.m_nOrderStatus for o in orders])
     """

@@ -13,6 +13,7 @@ ticks: dict[str, dict[str, Any]] = {}
 details: dict[str, dict[str, Any]] = {}
 bars: dict[tuple[str, str], list[dict[str, Any]]] = {}
 downloads: list[tuple[str, str, str]] = []
+sectors: dict[str, list[str]] = {}
 
 
 def install(terminal: FakeTerminal) -> FakeTerminal:

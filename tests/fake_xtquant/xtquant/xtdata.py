@@ -35,6 +35,10 @@ def get_instrument_detail(stock_code: str, iscomplete: bool = False) -> dict[str
     return dict(detail) if detail is not None else None
 
 
+def get_stock_list_in_sector(sector_name: str, real_timetag: int | str = -1) -> list[str]:
+    return list(_fake.sectors.get(sector_name, []))
+
+
 def download_history_data(
     stock_code: str,
     period: str,

@@ -1,11 +1,18 @@
 """The backtest's own simulated account: fills at the bar close under the A-share rules.
 
 Fill model (docs/strategy_guide.md): an order placed during bar *t* is decided at once
-against bar *t*'s close *P* — never against a later bar.
+against bar *t* — never against a later bar. It follows QMT's backtest matching rule (指定
+价格在当前K线高低点之间的按指定价格撮合，超过高低点的按收盘价撮合；委托数量大于可用数量时按
+可用数量撮合):
 
-* latest-price (5) orders fill entirely at *P*; fixed-price (11) orders fill at *P* when
-  marketable (buy limit >= P, sell limit <= P), otherwise they are cancelled at the close
-  (no resting orders, no partial fills, no volume cap);
+* fixed-price (prType 11) orders whose limit lies inside the bar's [low, high] fill at the
+  limit; a buy above the high (sell below the low) fills at the close *P*; a buy below the
+  low (sell above the high) was never reached and is cancelled (QMT fills even those at the
+  close; we do not fill a limit order at a worse price than its limit);
+* every other prType (latest, 对手价 14, 盘口价 0-10, 涨跌停价 12, 挂单价 13, market types)
+  fills at *P*: bars carry no order book;
+* a sell larger than the sellable quantity fills the sellable quantity;
+* no resting orders, no partial fills, no volume cap;
 * refused like the exchange/counter would: lots (100, STAR >= 200 step 1, odd-lot sells only
   as the whole remainder), tick multiples, limit prices outside the day's band from the
   previous close, buys when P is at limit-up, sells when P is at limit-down, sells beyond the
@@ -16,7 +23,8 @@ against bar *t*'s close *P* — never against a later bar.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
@@ -33,6 +41,7 @@ from backend.app.services.strategies.records import (
     split_code,
 )
 from xtquant_adapter import xtconstant as xc
+from xtquant_adapter.ashare.codes import board_of, is_tradable_board
 from xtquant_adapter.ashare.fees import FeeSchedule, fen, order_fees
 from xtquant_adapter.ashare.rules import (
     check_quantity,
@@ -49,6 +58,7 @@ class PriceSource(Protocol):
     def now(self) -> int: ...
     def close(self, code: str) -> float | None: ...  # latest known close (valuation)
     def fill_close(self, code: str) -> float | None: ...  # close of a bar starting now
+    def fill_range(self, code: str) -> tuple[float, float] | None: ...  # that bar's low, high
     def prev_close(self, code: str) -> float | None: ...
     def instrument_name(self, code: str) -> str: ...
     def is_st(self, code: str) -> bool: ...
@@ -102,6 +112,15 @@ class BacktestAccount:
         self._orders: list[OrderRecord] = []
         self._deals: list[DealRecord] = []
         self._day: date | None = None
+        # QMT's order_callback/deal_callback/account_callback, fed by the runner.
+        self.on_event: Callable[[str, Any], None] = lambda _kind, _record: None
+
+    def reset_cash(self, cash: Decimal) -> bool:
+        """A script's `C.capital = ...` in init sets the backtest's capital (before trading)."""
+        if self._orders:
+            return False
+        self.initial_cash = self.cash = cash
+        return True
 
     # --- the bar clock --------------------------------------------------------------------
 
@@ -127,6 +146,13 @@ class BacktestAccount:
         return self.market.fill_close(code)
 
     def submit(self, intent: OrderIntent) -> str | None:
+        can_use = self._positions.get(intent.code, _Position()).can_use
+        if intent.side == "sell" and 0 < can_use < intent.quantity:
+            self.log.write(
+                f"按可用数量撮合 / sell {intent.quantity} {intent.code} reduced to the "
+                f"sellable {can_use}"
+            )
+            intent = replace(intent, quantity=can_use)
         order = self._new_order(intent)
         try:
             price = self._fill_price(intent)
@@ -139,7 +165,11 @@ class BacktestAccount:
                 f"{verb} / {'cancelled' if exc.status == xc.ORDER_CANCELED else 'rejected'}: "
                 f"{intent.side} {intent.quantity} {intent.code} — {exc}"
             )
+            self.on_event("order", order)
             return order.m_strOrderSysID if exc.status == xc.ORDER_CANCELED else None
+        self.on_event("order", order)
+        self.on_event("deal", self._deals[-1])
+        self.on_event("account", self.accounts()[0])
         return order.m_strOrderSysID
 
     def cancel(self, order_id: str) -> bool:
@@ -237,6 +267,8 @@ class BacktestAccount:
             raise _Rejected(
                 xc.ORDER_JUNK, "无行情（该时刻没有此代码的K线）/ no bar for this code now"
             )
+        if not is_tradable_board(board_of(code)):
+            raise _Rejected(xc.ORDER_JUNK, f"{code} 是指数，不可交易 / an index is not tradable")
         price = round_to_tick(code, Decimal(str(close)))
         pos = self._positions.get(code, _Position())
         sellable = pos.can_use if intent.side == "sell" else None
@@ -244,29 +276,35 @@ class BacktestAccount:
         if why:
             raise _Rejected(xc.ORDER_JUNK, why)
         band = self._band(code)
-        if intent.price_type == xc.FIX_PRICE:
-            limit = Decimal(str(intent.price))
-            if limit <= 0 or not is_tick_multiple(code, limit):
-                raise _Rejected(
-                    xc.ORDER_JUNK, f"价格 {intent.price} 不是最小变动价位的整数倍 / bad tick"
-                )
-            if band and not band[0] <= limit <= band[1]:
-                raise _Rejected(
-                    xc.ORDER_JUNK, f"价格超出涨跌停 {band[0]}~{band[1]} / outside the limit band"
-                )
-        if band and intent.side == "buy" and price >= band[1]:
-            raise _Rejected(xc.ORDER_CANCELED, "收盘涨停，买单无法成交 / sealed at limit-up")
-        if band and intent.side == "sell" and price <= band[0]:
-            raise _Rejected(xc.ORDER_CANCELED, "收盘跌停，卖单无法成交 / sealed at limit-down")
-        if intent.price_type == xc.FIX_PRICE:
-            limit = Decimal(str(intent.price))
-            if (intent.side == "buy" and limit < price) or (
-                intent.side == "sell" and limit > price
-            ):
-                raise _Rejected(
-                    xc.ORDER_CANCELED, f"限价未触及收盘价 {price} / limit not marketable"
-                )
-        return price
+        if intent.price_type != xc.FIX_PRICE:
+            if band and intent.side == "buy" and price >= band[1]:
+                raise _Rejected(xc.ORDER_CANCELED, "收盘涨停，买单无法成交 / sealed at limit-up")
+            if band and intent.side == "sell" and price <= band[0]:
+                raise _Rejected(xc.ORDER_CANCELED, "收盘跌停，卖单无法成交 / sealed at limit-down")
+            return price
+        limit = Decimal(str(intent.price))
+        if limit <= 0 or not is_tick_multiple(code, limit):
+            raise _Rejected(
+                xc.ORDER_JUNK, f"价格 {intent.price} 不是最小变动价位的整数倍 / bad tick"
+            )
+        if band and not band[0] <= limit <= band[1]:
+            raise _Rejected(
+                xc.ORDER_JUNK, f"价格超出涨跌停 {band[0]}~{band[1]} / outside the limit band"
+            )
+        low, high = (Decimal(str(v)) for v in self.market.fill_range(code) or (close, close))
+        buy = intent.side == "buy"
+        if (buy and limit < low) or (not buy and limit > high):
+            raise _Rejected(
+                xc.ORDER_CANCELED, f"限价未触及本K线 {low}~{high} / limit not reached in the bar"
+            )
+        fill = limit if low <= limit <= high else price
+        if band and buy and low >= band[1]:
+            raise _Rejected(xc.ORDER_CANCELED, "本K线封涨停 / bar sealed at limit-up")
+        if band and not buy and high <= band[0]:
+            raise _Rejected(
+                xc.ORDER_CANCELED, "本K线封跌停，卖单无法成交 / bar sealed at limit-down"
+            )
+        return fill
 
     def _band(self, code: str) -> tuple[Decimal, Decimal] | None:
         prev = self.market.prev_close(code)

@@ -19,6 +19,7 @@ from backend.app.services.strategies.bars import (
     BarDataError,
     BarSeries,
     day_start_ms,
+    label_ms,
     local_dt,
     merge_daily,
     prev_closes,
@@ -26,10 +27,13 @@ from backend.app.services.strategies.bars import (
 )
 from backend.app.services.strategies.context import ContextInfo
 from backend.app.services.strategies.guard import Guard
-from backend.app.services.strategies.loader import load
+from backend.app.services.strategies.hooks import ScriptHooks
+from backend.app.services.strategies.loader import load as load_script
+from backend.app.services.strategies.paints import Paints
 from backend.app.services.strategies.qmt_api import QmtApi, RunLog
 from backend.app.services.strategies.sources import (
     Bars,
+    add_code,
     csv_bars,
     default_range,
     normalize_codes,
@@ -37,7 +41,8 @@ from backend.app.services.strategies.sources import (
 )
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.fees import FeeSchedule
-from xtquant_adapter.sim.universe import BY_CODE
+from xtquant_adapter.ashare.rules import price_tick
+from xtquant_adapter.sim.catalog import instrument, known, sector_members
 
 Progress = Callable[[int, int], None]
 
@@ -61,14 +66,25 @@ class BacktestSpec:
 
 
 class BacktestMarket:
-    """The replay clock: every view is cut at the current bar (`seek`)."""
+    """The replay clock: every view is cut at the current bar (`seek`).
 
-    def __init__(self, bars: Bars, main: str, period: str) -> None:
+    Codes a script names that the run did not load are loaded on first use (`load`), so
+    `set_universe`, sectors and `get_market_data_ex(stock_code=[...])` see bars for them.
+    """
+
+    def __init__(
+        self,
+        bars: Bars,
+        main: str,
+        period: str,
+        load: Callable[[str], bool] = lambda _code: False,
+    ) -> None:
         self.bars = bars
         self.period = period
         self.main = bars[period][main]
         self.pos = -1
         self._now = 0
+        self._load = load
         self._prev = {code: prev_closes(s) for code, s in bars[period].items()}
 
     def seek(self, pos: int) -> None:
@@ -78,9 +94,18 @@ class BacktestMarket:
     def now(self) -> int:
         return self._now
 
+    def ensure(self, code: str) -> bool:
+        if code in self.bars[self.period]:
+            return True
+        if not self._load(code):
+            return False
+        self._prev[code] = prev_closes(self.bars[self.period][code])
+        return True
+
     # --- MarketView ----------------------------------------------------------------------
 
     def history(self, code: str, period: str) -> BarSeries:
+        self.ensure(code)
         series = self.bars.get(period, {}).get(code)
         if period == self.period:
             return series.slice(0, series.upto(self._now)) if series else BarSeries(code, period)
@@ -104,8 +129,45 @@ class BacktestMarket:
         return self.pos == len(self.main) - 1
 
     def instrument_name(self, code: str) -> str:
-        inst = BY_CODE.get(code)
-        return inst.name if inst else ""
+        return instrument(code).name
+
+    def sector(self, name: str) -> list[str] | None:
+        members = sector_members(name)
+        return None if members is None else list(members)
+
+    def detail(self, code: str) -> dict[str, Any] | None:
+        inst = instrument(code)
+        prev = self.prev_close(code) if self.ensure(code) else None
+        return {
+            "ExchangeID": code.split(".")[1], "InstrumentID": code.split(".")[0],
+            "InstrumentName": inst.name, "OpenDate": inst.open_date.strftime("%Y%m%d"),
+            "PreClose": prev, "FloatVolume": inst.float_volume,
+            "TotalVolume": inst.float_volume, "PriceTick": float(price_tick(code)),
+            "IsTrading": True,
+        }  # fmt: skip
+
+    def full_tick(self, codes: list[str]) -> dict[str, dict[str, Any]]:
+        """The current bar of each code as a snapshot (no book in bars: all levels at close)."""
+        out: dict[str, dict[str, Any]] = {}
+        for code in codes:
+            if not self.ensure(code):
+                continue
+            series, i = self._index(code)
+            if series is None or i < 0:
+                continue
+            close = series.close[i]
+            out[code] = {
+                "time": label_ms(series.time[i], self.period),
+                "timetag": local_dt(label_ms(series.time[i], self.period)).strftime(
+                    "%Y%m%d %H:%M:%S"
+                ),
+                "lastPrice": close, "open": series.open[i], "high": series.high[i],
+                "low": series.low[i], "lastClose": self.prev_close(code) or close,
+                "volume": series.volume[i], "amount": series.amount[i],
+                "askPrice": [close] * 5, "bidPrice": [close] * 5,
+                "askVol": [0] * 5, "bidVol": [0] * 5,
+            }  # fmt: skip
+        return out
 
     # --- PriceSource ---------------------------------------------------------------------
 
@@ -118,10 +180,17 @@ class BacktestMarket:
         return series.close[i] if series is not None and i >= 0 else None
 
     def fill_close(self, code: str) -> float | None:
+        self.ensure(code)
         series, i = self._index(code)
         if series is None or i < 0 or series.time[i] != self._now:
             return None
         return series.close[i]
+
+    def fill_range(self, code: str) -> tuple[float, float] | None:
+        series, i = self._index(code)
+        if series is None or i < 0 or series.time[i] != self._now:
+            return None
+        return series.low[i], series.high[i]
 
     def prev_close(self, code: str) -> float | None:
         daily = self.bars.get("1d", {}).get(code)
@@ -132,12 +201,12 @@ class BacktestMarket:
         return self._prev[code][i] if i >= 0 else None
 
     def is_st(self, code: str) -> bool:
-        inst = BY_CODE.get(code)
-        return bool(inst and inst.is_st)
+        return instrument(code).is_st
 
 
-def load_bars(spec: BacktestSpec) -> tuple[Bars, int]:
-    """The bars to replay and the index of the first bar handlebar sees."""
+def load_bars(spec: BacktestSpec, log: RunLog) -> tuple[Bars, int, Callable[[str], bool]]:
+    """The bars to replay, the index of the first bar handlebar sees, and the loader of
+    codes the script names later."""
     codes = normalize_codes(spec.codes)
     if spec.csv_path is not None:
         bars = csv_bars(spec.csv_path, codes, spec.period)
@@ -147,27 +216,58 @@ def load_bars(spec: BacktestSpec) -> tuple[Bars, int]:
         if spec.start or spec.end:
             for code, series in bars[spec.period].items():
                 bars[spec.period][code] = series.between(spec.start, spec.end)
-        return bars, 0
+
+        def not_in_csv(code: str) -> bool:
+            log.write(f"CSV 中没有 {code}，无行情 / {code} is not in the CSV: no data")
+            return False
+
+        return bars, 0, not_in_csv
     start, end = default_range(
         spec.period, spec.start, spec.end, spec.today or datetime.now(SHANGHAI).date()
     )
     bars = sim_bars(codes, spec.period, start, end, spec.seed)
+    for code in codes:
+        _note_synthetic(code, log)
+    days = [trade_date(t) for t in bars["1d"][codes[0]].time]
+
+    def load(code: str) -> bool:
+        _note_synthetic(code, log)
+        add_code(bars, code, spec.period, days, start, spec.seed)
+        return True
+
     main = bars[spec.period][codes[0]]
-    return bars, main.upto(day_start_ms(start) - 1)
+    return bars, main.upto(day_start_ms(start) - 1), load
+
+
+def _note_synthetic(code: str, log: RunLog) -> None:
+    if not known(code):
+        log.write(
+            f"{code} 不在模拟行情目录中，使用按代码生成的合成行情 / {code} is not in the "
+            "simulator's catalog: synthetic seeded bars"
+        )
 
 
 def run_backtest(
     spec: BacktestSpec, guard: Guard, log: RunLog, progress: Progress
 ) -> dict[str, Any]:
     """Replay; returns the result (a partial one if the run was stopped)."""
-    bars, first = load_bars(spec)
+    bars, first, load = load_bars(spec, log)
     codes = normalize_codes(spec.codes)
-    market = BacktestMarket(bars, codes[0], spec.period)
+    market = BacktestMarket(bars, codes[0], spec.period, load)
     if first >= len(market.main):
         raise BarDataError("所选区间没有K线 / no bars in the selected range")
-    log.clock = lambda: local_dt(market.now()).strftime("%Y-%m-%d %H:%M") if market.pos >= 0 else ""
+    log.clock = lambda: (
+        local_dt(label_ms(market.now(), spec.period)).strftime("%Y-%m-%d %H:%M")
+        if market.pos >= 0
+        else ""
+    )
     account = BacktestAccount(market=market, cash=spec.initial_cash, fees=spec.fees, log=log)
-    api = QmtApi(broker=account, guard=guard, log=log, strategy_name=spec.name)
+    api = QmtApi(
+        broker=account, guard=guard, log=log, strategy_name=spec.name, sector=market.sector
+    )
+    paints = Paints()
+    start_label = local_dt(market.main.time[first]).strftime("%Y%m%d")
+    end_label = local_dt(market.main.time[-1]).strftime("%Y%m%d")
     ctx = ContextInfo(
         market=market,
         guard=guard,
@@ -179,17 +279,30 @@ def run_backtest(
         strategy_name=spec.name,
         account_id=account.account_id,
         backtest=True,
-        start=local_dt(market.main.time[first]).strftime("%Y%m%d"),
-        end=local_dt(market.main.time[-1]).strftime("%Y%m%d"),
+        start=start_label,
+        end=end_label,
+        log=log.write,
+        paints=paints,
     )
+    script_globals = {**api.globals(), "ContextInfo": ctx}
     loaded = guard.call(
-        "module", load, spec.source, spec.filename, spec.name, api.globals(), spec.params
+        "module", load_script, spec.source, spec.filename, spec.name, script_globals, spec.params
     )
+    hooks = ScriptHooks(loaded, ctx, guard)
+    account.on_event = hooks.emit
     init, handlebar = loaded.entry("init"), loaded.entry("handlebar")
+    market.seek(first)
+    account.roll_to(trade_date(market.now()))
+    ctx.barpos = first
     if init is not None:
-        market.seek(first)
-        account.roll_to(trade_date(market.now()))
         guard.call("init", init, ctx)
+    _apply_capital(ctx, account, log)
+    if (ctx.start, ctx.end) != (start_label, end_label):
+        log.write(
+            "C.start/C.end 在 init 中的赋值不改变回测区间，请用 start/end 参数 / setting "
+            "C.start or C.end does not change the backtest range: use the run's start/end"
+        )
+    hooks.after_init()
     curve: list[tuple[int, float]] = []
     total = len(market.main) - first
     for i in range(first, len(market.main)):
@@ -200,15 +313,32 @@ def run_backtest(
         ctx.barpos = i
         if handlebar is not None:
             guard.call("handlebar", handlebar, ctx)
+        hooks.after_bar()
         curve.append((market.now(), float(account.equity())))
         progress(i - first + 1, total)
-    return _result(spec, account, curve, log)
+    if not guard.stopping:
+        hooks.stop()
+    return _result(spec, account, curve, log, paints)
+
+
+def _apply_capital(ctx: ContextInfo, account: BacktestAccount, log: RunLog) -> None:
+    """QMT takes the backtest's capital from `C.capital` set in init."""
+    try:
+        capital = Decimal(str(float(ctx.capital)))
+    except (TypeError, ValueError):
+        return
+    if capital > 0 and capital != account.initial_cash and account.reset_cash(capital):
+        log.write(f"初始资金取自 C.capital = {capital} / initial cash from C.capital")
 
 
 def _result(
-    spec: BacktestSpec, account: BacktestAccount, curve: list[tuple[int, float]], log: RunLog
+    spec: BacktestSpec,
+    account: BacktestAccount,
+    curve: list[tuple[int, float]],
+    log: RunLog,
+    paints: Paints,
 ) -> dict[str, Any]:
-    initial = float(spec.initial_cash)
+    initial = float(account.initial_cash)
     figures = metrics.summarize(
         initial=initial,
         curve=[(trade_date(t), v) for t, v in curve],
@@ -228,9 +358,17 @@ def _result(
         "period": spec.period,
         "bars": len(curve),
         "log": list(log.lines),
+        "paint": {
+            name: [[local_dt(t).isoformat(), v] for t, v in points]
+            for name, points in paints.series.items()
+        },
+        "marks": [{**m, "time": local_dt(m["time"]).isoformat()} for m in paints.marks],
         "chart": None,
     }
     if spec.chart_path is not None and equity_curve:
-        chart.render(spec.chart_path, f"{spec.name} backtest", equity_curve, initial)
+        chart.render(
+            spec.chart_path, f"{spec.name} backtest", equity_curve, initial,
+            result["paint"], result["marks"],
+        )  # fmt: skip
         result["chart"] = spec.chart_path.name
     return result

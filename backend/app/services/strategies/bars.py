@@ -1,7 +1,9 @@
 """Bar series and where they come from: a user's CSV file or the simulator's seeded market.
 
-A bar's `time` is its start in epoch milliseconds (xtdata's convention); daily bars start at
-00:00 Beijing time of their trading day, which is what QMT's `timetag` of a daily bar is.
+A bar's `time` is its start in epoch milliseconds; daily bars start at 00:00 Beijing time of
+their trading day, which is what QMT's `timetag` of a daily bar is. What scripts see is QMT's
+*label* (`label_ms`, `timetag`): the day for daily bars, the **end** of the minute for minute
+bars (QMT's and xtdata's 1m bars run 09:31 ... 11:30, 13:01 ... 15:00).
 """
 
 from __future__ import annotations
@@ -95,10 +97,21 @@ def trade_date(ms: int) -> date:
     return local_dt(ms).date()
 
 
+def label_ms(start_ms: int, period: str) -> int:
+    """QMT's label of the bar starting at `start_ms`: its end for minute bars."""
+    return start_ms + PERIOD_MS["1m"] if period == "1m" else start_ms
+
+
+def start_of_label(label: int, period: str) -> int:
+    return label - PERIOD_MS["1m"] if period == "1m" else label
+
+
 def timetag(ms: int, period: str) -> str:
-    """QMT's bar label: '20240102' for daily bars, '20240102093100' for minute bars."""
-    fmt = "%Y%m%d" if period == "1d" else "%Y%m%d%H%M%S"
-    return local_dt(ms).strftime(fmt)
+    """QMT's bar label of the bar starting at `ms`: '20240102' daily, '20240102093100' for
+    the minute 09:30-09:31."""
+    if period == "1d":
+        return local_dt(ms).strftime("%Y%m%d")
+    return local_dt(label_ms(ms, period)).strftime("%Y%m%d%H%M%S")
 
 
 def parse_when(text: str | int | float, *, end_of_day: bool = False) -> int:

@@ -28,8 +28,9 @@ from backend.app.domain.actor import Actor
 from backend.app.models.strategies import RunCreate, RunRead
 from backend.app.services.strategies import loader
 from backend.app.services.strategies.backtest import BacktestSpec, run_backtest
-from backend.app.services.strategies.bars import BarDataError
+from backend.app.services.strategies.bars import BarDataError, local_dt
 from backend.app.services.strategies.guard import Execution, Guard, StrategyError
+from backend.app.services.strategies.paints import Paints
 from backend.app.services.strategies.qmt_api import RunLog
 from backend.app.services.strategies.trade import TradeBroker, TradeSpec, TradeStats, run_trade
 from xtquant_adapter.ashare.calendar import SHANGHAI
@@ -49,6 +50,7 @@ class _Live:
     log: RunLog
     progress: list[int] = field(default_factory=lambda: [0, 0])
     stats: TradeStats = field(default_factory=TradeStats)
+    paints: Paints = field(default_factory=Paints)
     result: dict[str, Any] | None = None
 
     def snapshot(self) -> dict[str, Any]:
@@ -66,6 +68,11 @@ class _Live:
             "refused": self.stats.refused,
             "log": list(self.log.lines),
             "log_total": self.log.total,
+            "paint": {
+                name: [[local_dt(t).isoformat(), v] for t, v in points]
+                for name, points in self.paints.series.items()
+            },
+            "marks": [{**m, "time": local_dt(m["time"]).isoformat()} for m in self.paints.marks],
         }
 
 
@@ -250,7 +257,7 @@ class StrategyService:
             account_id=self.settings.miniqmt_account_id, run_id=run_id, log=live.log,
             stats=live.stats,
         )  # fmt: skip
-        run_trade(spec, guard, live.log, broker, market)
+        run_trade(spec, guard, live.log, broker, market, live.paints)
 
     def _finish(self, run_id: int, status: str, error: str | None) -> None:
         # Runs on the worker or watchdog thread; the database handle is thread-safe.

@@ -12,7 +12,7 @@ as in QMT's real-time mode where the last bar is the forming one).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
@@ -25,7 +25,9 @@ from backend.app.models.orders import OrderCreate, OrderRead
 from backend.app.services.strategies.bars import BarSeries
 from backend.app.services.strategies.context import ContextInfo
 from backend.app.services.strategies.guard import Guard, StrategyError
+from backend.app.services.strategies.hooks import ScriptHooks
 from backend.app.services.strategies.loader import load
+from backend.app.services.strategies.paints import Paints
 from backend.app.services.strategies.qmt_api import OrderIntent, QmtApi, RunLog
 from backend.app.services.strategies.records import (
     FLAG_BUY,
@@ -40,6 +42,7 @@ from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.rules import round_to_tick
 from xtquant_adapter.protocol import MarketData
+from xtquant_adapter.sim.catalog import sector_members, sector_of_index
 
 HISTORY_BARS: Final = 500
 CALL_TIMEOUT: Final = 15.0
@@ -81,6 +84,22 @@ class TradeBroker:
         self.actor, self.account_id, self.run_id = actor, account_id, run_id
         self.log, self.stats = log, stats
         self._seq = 0
+        self._seen_deals: set[str] = set()
+        self._deals_primed = False
+        # QMT's order_callback/deal_callback/account_callback, fed by the runner.
+        self.on_event: Callable[[str, Any], None] = lambda _kind, _record: None
+
+    def poll_deals(self) -> None:
+        """Push deals that appeared since the last bar (deal_callback, account_callback)."""
+        new = [d for d in self.deals() if d.m_strTradeID not in self._seen_deals]
+        self._seen_deals.update(d.m_strTradeID for d in new)
+        if not self._deals_primed:
+            self._deals_primed = True  # deals from before the run are not this run's pushes
+            return
+        for deal in new:
+            self.on_event("deal", deal)
+        if new:
+            self.on_event("account", self.accounts()[0])
 
     def _await(self, coro: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(CALL_TIMEOUT)
@@ -94,12 +113,18 @@ class TradeBroker:
         if intent.price_type == xc.FIX_PRICE:
             price = Decimal(str(intent.price))
         else:
-            # LATEST_PRICE (5): a limit at the last price, as the counter turns it into.
-            last = self.last_price(intent.code)
-            if last is None:
-                self._refused(intent, "无最新价 / no last price")
+            # Every other prType becomes a limit at the price it names, read from the tick
+            # (as QMT's counter does for 最新价/对手价/盘口价; market types at the limit price).
+            tick = dict(self.market.get_full_tick([intent.code]).get(intent.code) or {})
+            if intent.price_type == 12 or intent.price_type >= 42:
+                detail = self.market.get_instrument_detail(intent.code) or {}
+                tick["upStopPrice"] = detail.get("UpStopPrice")
+                tick["downStopPrice"] = detail.get("DownStopPrice")
+            quoted = quote_price(intent.price_type, intent.side, tick)
+            if quoted is None:
+                self._refused(intent, f"prType {intent.price_type} 无可用报价 / no quote")
                 return None
-            price = round_to_tick(intent.code, Decimal(str(last)))
+            price = round_to_tick(intent.code, Decimal(str(quoted)))
         self._seq += 1
         request = OrderCreate(
             stock_code=intent.code,
@@ -123,6 +148,7 @@ class TradeBroker:
             f"委托 / order {order.order_id}: {intent.side} {intent.quantity} {intent.code}"
             f" @ {price} -> {order.status.value}"
         )
+        self.on_event("order", _order_record(order, self.account_id))
         return str(order.order_id)
 
     def _refused(self, intent: OrderIntent, why: str) -> None:
@@ -227,6 +253,34 @@ class TradeBroker:
         return out
 
 
+def quote_price(pr_type: int, side: str, tick: dict[str, Any]) -> float | None:
+    """The limit price QMT's prType names, from an xtdata tick; None when it has none.
+
+    0-4 卖5..卖1 (askPrice[4..0]), 5 最新价, 6-10 买1..买5 (bidPrice[0..4]), 12 涨跌停价 and
+    the market types 42-48 (a buy at the limit-up price, a sell at the limit-down price,
+    which the exchange fills at the best prices available), 13 挂单价 (own side's best),
+    14 对手价 (the other side's best).
+    """
+    asks = list(tick.get("askPrice") or [])
+    bids = list(tick.get("bidPrice") or [])
+    last = float(tick.get("lastPrice") or 0)
+    buy = side == "buy"
+    price: float = 0.0
+    if 0 <= pr_type <= 4:
+        price = asks[4 - pr_type] if len(asks) > 4 - pr_type else 0.0
+    elif 6 <= pr_type <= 10:
+        price = bids[pr_type - 6] if len(bids) > pr_type - 6 else 0.0
+    elif pr_type == 13:
+        price = (bids if buy else asks)[0] if (bids if buy else asks) else 0.0
+    elif pr_type == 14:
+        price = (asks if buy else bids)[0] if (asks if buy else bids) else 0.0
+    elif pr_type == 12 or pr_type >= 42:
+        price = float(tick.get("upStopPrice" if buy else "downStopPrice") or 0)
+    if not price or price <= 0:
+        price = last  # an empty level (or no limit prices in the tick): the last price
+    return float(price) if price and price > 0 else None
+
+
 def _order_record(o: OrderRead, account_id: str) -> OrderRecord:
     digits, exchange = split_code(o.stock_code)
     flag = FLAG_BUY if o.side is Side.BUY else FLAG_SELL
@@ -295,6 +349,25 @@ class LiveMarket:
         detail = self.market.get_instrument_detail(code)
         return str(detail.get("InstrumentName") or "") if detail else ""
 
+    def now(self) -> int:
+        return self.main.time[-1] if len(self.main) else 0
+
+    def sector(self, name: str) -> list[str] | None:
+        # xtdata's own sector lists when the market data has them (live), else the snapshot.
+        lookup = getattr(self.market, "get_stock_list_in_sector", None)
+        if callable(lookup):
+            members = lookup(sector_of_index(name))
+            if members:
+                return list(members)
+        found = sector_members(name)
+        return None if found is None else list(found)
+
+    def detail(self, code: str) -> dict[str, Any] | None:
+        return self.market.get_instrument_detail(code)
+
+    def full_tick(self, codes: list[str]) -> dict[str, dict[str, Any]]:
+        return self.market.get_full_tick(codes)
+
 
 @dataclass(slots=True)
 class TradeSpec:
@@ -308,12 +381,17 @@ class TradeSpec:
 
 
 def run_trade(
-    spec: TradeSpec, guard: Guard, log: RunLog, broker: TradeBroker, market: MarketData
+    spec: TradeSpec,
+    guard: Guard,
+    log: RunLog,
+    broker: TradeBroker,
+    market: MarketData,
+    paints: Paints | None = None,
 ) -> None:
     """Run until stopped: `init` once, then `handlebar` per new bar of the main code."""
     live = LiveMarket(market, spec.codes[0], spec.period)
     log.clock = lambda: datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
-    api = QmtApi(broker=broker, guard=guard, log=log, strategy_name=spec.name)
+    api = QmtApi(broker=broker, guard=guard, log=log, strategy_name=spec.name, sector=live.sector)
     ctx = ContextInfo(
         market=live,
         guard=guard,
@@ -325,15 +403,21 @@ def run_trade(
         strategy_name=spec.name,
         account_id=broker.account_id,
         backtest=False,
+        log=log.write,
+        paints=paints,
     )
+    script_globals = {**api.globals(), "ContextInfo": ctx}
     loaded = guard.call(
-        "module", load, spec.source, spec.filename, spec.name, api.globals(), spec.params
+        "module", load, spec.source, spec.filename, spec.name, script_globals, spec.params
     )
+    hooks = ScriptHooks(loaded, ctx, guard)
+    broker.on_event = hooks.emit
     init, handlebar = loaded.entry("init"), loaded.entry("handlebar")
     ctx.capital = broker.accounts()[0].m_dBalance
     if init is not None:
         live.refresh()
         guard.call("init", init, ctx)
+    hooks.after_init()
     last_seen: int | None = None
     while not guard.stopping:
         newest = live.refresh()
@@ -343,4 +427,8 @@ def run_trade(
             broker.stats.bars += 1
             if handlebar is not None:
                 guard.call("handlebar", handlebar, ctx)
+            broker.poll_deals()
+            hooks.after_bar()
         guard.stop_event.wait(spec.poll_interval)
+    if guard.abort_reason is None:
+        hooks.stop()
