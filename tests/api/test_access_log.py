@@ -41,4 +41,3 @@ def test_a_forged_line_in_the_path_stays_inside_one_access_line(
     assert "access GET /nonexistent\\" in line
     assert "\n2020-01-01" not in text
     assert "\r" not in text
-

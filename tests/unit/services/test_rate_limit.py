@@ -135,8 +135,6 @@ def test_failures_from_many_addresses_hit_the_users_ceiling_but_not_a_known_addr
     asyncio.run(scenario())
 
 
-
-
 def test_memory_buckets_forget_old_keys_past_the_cap() -> None:
     clock = FakeClock()
     b = MemoryBuckets(clock)
