@@ -56,12 +56,18 @@ def run_load(
     body: str = "",
     run_id: str = "r",
     max_requests: int = 0,
+    auth_header: str = "Authorization",
 ) -> LoadResult:
     """Drive `base+path` with `connections` keep-alive connections for `duration_s` seconds.
 
     For POST, `body` holds `__COID__`, replaced by a unique client_order_id per request.
-    `max_requests` (0 = unbounded) stops early once that many answers arrived.
+    `max_requests` (0 = unbounded) stops early once that many answers arrived. `token` goes
+    in `auth_header`: as `Bearer <token>` in Authorization, as is in any other header (the
+    peer's X-API-Key).
     """
+    auth = ""
+    if token:
+        auth = f"Bearer {token}" if auth_header.lower() == "authorization" else token
     exe = wrk_path()
     if exe:
         return _run_wrk(
@@ -71,7 +77,7 @@ def run_load(
             method=method,
             connections=connections,
             duration_s=duration_s,
-            token=token,
+            auth=(auth_header, auth),
             body=body,
             run_id=run_id,
             max_requests=max_requests,
@@ -83,7 +89,7 @@ def run_load(
             method=method,
             connections=connections,
             duration_s=duration_s,
-            token=token,
+            auth=(auth_header, auth),
             body=body,
             run_id=run_id,
             max_requests=max_requests,
@@ -99,7 +105,7 @@ def _run_wrk(
     method: str,
     connections: int,
     duration_s: float,
-    token: str,
+    auth: tuple[str, str],
     body: str,
     run_id: str,
     max_requests: int,
@@ -109,7 +115,8 @@ def _run_wrk(
     env = dict(
         os.environ,
         BENCH_PATH=path,
-        BENCH_TOKEN=token,
+        BENCH_AUTH_NAME=auth[0],
+        BENCH_AUTH_VALUE=auth[1],
         BENCH_BODY=body,
         BENCH_RUN_ID=run_id,
         BENCH_MAX=str(max_requests),
@@ -169,14 +176,14 @@ async def _run_httpx(
     method: str,
     connections: int,
     duration_s: float,
-    token: str,
+    auth: tuple[str, str],
     body: str,
     run_id: str,
     max_requests: int,
 ) -> LoadResult:
     headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
+    if auth[1]:
+        headers[auth[0]] = auth[1]
     lat: list[float] = []
     errors = 0
     count = 0

@@ -1,4 +1,5 @@
-"""Start and stop the server under test (`qmt-api serve`) and the reference app as subprocesses."""
+"""Start and stop the server under test (`qmt-api serve`), the reference app and the peer
+(qmtlink) as subprocesses."""
 
 from __future__ import annotations
 
@@ -49,10 +50,12 @@ class Proc:
     def pid(self) -> int:
         return self.popen.pid
 
-    def wait_ready(self, path: str = "/ready", timeout: float = 120.0) -> float:
+    def wait_ready(
+        self, path: str = "/ready", timeout: float = 120.0, headers: dict[str, str] | None = None
+    ) -> float:
         """Poll `path` until 200; return seconds since the process was started."""
         deadline = time.monotonic() + timeout
-        with httpx.Client(timeout=2.0) as c:
+        with httpx.Client(timeout=2.0, headers=headers) as c:
             while time.monotonic() < deadline:
                 if self.popen.poll() is not None:
                     raise RuntimeError(
@@ -173,3 +176,18 @@ def start_reference(workdir: Path, port: int, sample_dir: Path | None) -> Proc:
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     return Proc("reference", f"http://127.0.0.1:{port}", p, log_path, t0, _log=log)
+
+
+def start_peer(workdir: Path, port: int, api_key: str, idempotency: str = "memory") -> Proc:
+    """qmtlink on its MockBridge (bench/peer_qmtlink.py); its SQLite file under workdir."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / f"peer-{port}.log"
+    log = log_path.open("wb")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    cmd = [
+        sys.executable, "-m", "bench.peer_qmtlink", "--host", "127.0.0.1", "--port", str(port),
+        "--api-key", api_key, "--data-dir", str(workdir), "--idempotency", idempotency,
+    ]  # fmt: skip
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return Proc("qmtlink", f"http://127.0.0.1:{port}", p, log_path, t0, _log=log)

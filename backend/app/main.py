@@ -21,6 +21,7 @@ from fastapi.openapi.utils import get_openapi
 from loguru import logger
 
 from backend.app.api import ops
+from backend.app.api.hot_routes import install_hot_routes
 from backend.app.api.middleware import install_middleware
 from backend.app.api.openapi_edge import state_string_rules
 from backend.app.api.problems import install_problem_handlers
@@ -267,5 +268,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(ops.router)
     app.include_router(build_api_router())
+    install_hot_routes(app)  # the order routes' fast path, first in the table
     _install_openapi(app)
     return app

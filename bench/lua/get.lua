@@ -1,8 +1,10 @@
--- wrk script: GET BENCH_PATH with a Bearer token; done() prints "BENCHJSON {...}".
+-- wrk script: GET BENCH_PATH with the auth header BENCH_AUTH_NAME: BENCH_AUTH_VALUE (may be
+-- empty); done() prints "BENCHJSON {...}".
 local path = os.getenv("BENCH_PATH")
-local token = os.getenv("BENCH_TOKEN") or ""
+local auth_name = os.getenv("BENCH_AUTH_NAME") or "Authorization"
+local auth_value = os.getenv("BENCH_AUTH_VALUE") or ""
 local headers = {}
-if token ~= "" then headers["Authorization"] = "Bearer " .. token end
+if auth_value ~= "" then headers[auth_name] = auth_value end
 
 function request()
    return wrk.format("GET", path, headers)

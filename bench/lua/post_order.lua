@@ -1,5 +1,6 @@
 -- wrk script: POST one order per request, each with a unique client_order_id.
--- Environment: BENCH_PATH, BENCH_TOKEN (may be empty), BENCH_BODY (JSON with the
+-- Environment: BENCH_PATH, BENCH_AUTH_NAME and BENCH_AUTH_VALUE (the
+-- auth header; the value may be empty), BENCH_BODY (JSON with the
 -- placeholder __COID__), BENCH_RUN_ID (makes ids unique across runs), BENCH_MAX
 -- (seeding mode: after that many answers, print "BENCHMAX <n>" and exit at once, since wrk
 -- itself always runs for its whole -d; 0 = none). done() prints one line "BENCHJSON {...}".
@@ -13,12 +14,13 @@ function setup(thread)
 end
 
 local path = os.getenv("BENCH_PATH")
-local token = os.getenv("BENCH_TOKEN") or ""
+local auth_name = os.getenv("BENCH_AUTH_NAME") or "Authorization"
+local auth_value = os.getenv("BENCH_AUTH_VALUE") or ""
 local body_tpl = os.getenv("BENCH_BODY")
 local run_id = os.getenv("BENCH_RUN_ID") or "r"
 local max = tonumber(os.getenv("BENCH_MAX") or "0")
 local headers = { ["Content-Type"] = "application/json" }
-if token ~= "" then headers["Authorization"] = "Bearer " .. token end
+if auth_value ~= "" then headers[auth_name] = auth_value end
 
 local n = 0
 local got = 0

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from backend.app.api.deps import OrderTrader, TraderUser, TradingDep, ViewerUser
 from backend.app.api.limits import rate_limit_orders
+from backend.app.domain.actor import Actor
 from backend.app.domain.enums import Side
 from backend.app.domain.ids import CURSOR_PATTERN, MAX_ID
 from backend.app.domain.masking import mask_account, sees_account
@@ -71,6 +72,15 @@ async def place_order(
     idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
 ) -> Response:
     """Place an order (201); a repeat of a client_order_id/Idempotency-Key returns it (200)."""
+    return await placed_response(request, body, user, idempotency_key, response)
+
+
+async def placed_response(
+    request: Request, body: OrderCreate, user: Actor, idempotency_key: str | None,
+    response: Response,
+) -> Response:  # fmt: skip
+    """Place the order and answer it (also api/hot_routes.py's fast path). `response` holds
+    the headers the dependencies set (X-RateLimit-*)."""
     trading: TradingService = request.app.state.trading
     order, created = await trading.place_order_json(
         request=body, actor=user, idempotency_key=idempotency_key
