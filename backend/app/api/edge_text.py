@@ -33,7 +33,9 @@ def text_error(loc: Loc, value: str, *, multiline: bool = False) -> dict[str, An
     return {"type": "string_unsafe_character", "loc": loc, "msg": reason, "input": value}
 
 
-async def _errors(request: Request) -> list[dict[str, Any]]:
+def _errors_of(
+    request: Request, *, json_body: Any = None, form: list[tuple[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
 
     def check(loc: Loc, value: str, *, multiline: bool = False) -> None:
@@ -51,19 +53,30 @@ async def _errors(request: Request) -> list[dict[str, Any]]:
         stored = request.headers.get(name)
         if stored is not None:
             check(("header", name), stored)
+    for key, field in form or ():
+        check(("body", key), key)
+        if isinstance(field, str):
+            check(("body", key), field)
+    for loc, value in walk_strings(json_body, ("body",)):
+        # Keys and one-line fields are caught here too; a remark may span lines.
+        check(loc, value, multiline=True)
+    return errors
+
+
+def unsafe_text(request: Request, json_body: Any = None) -> bool:
+    """Whether `check_request_text` would refuse this request (api/hot_routes.py hands such a
+    request to the FastAPI route, which answers the 422)."""
+    return bool(_errors_of(request, json_body=json_body))
+
+
+async def _errors(request: Request) -> list[dict[str, Any]]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype in _FORM_TYPES:
         form = await request.form()
-        for key, field in form.multi_items():
-            check(("body", key), key)
-            if isinstance(field, str):
-                check(("body", key), field)
-    elif ctype == "application/json" or ctype.endswith("+json"):
-        body = await _json(request)
-        for loc, value in walk_strings(body, ("body",)):
-            # Keys and one-line fields are caught here too; a remark may span lines.
-            check(loc, value, multiline=True)
-    return errors
+        return _errors_of(request, form=list(form.multi_items()))
+    if ctype == "application/json" or ctype.endswith("+json"):
+        return _errors_of(request, json_body=await _json(request))
+    return _errors_of(request)
 
 
 async def _json(request: Request) -> Any:
