@@ -35,12 +35,14 @@ from backend.app.models.problem import Problem
 from backend.app.services.accounts.audit import AuditLog
 from backend.app.services.accounts.users import UserService
 from backend.app.services.broker.service import QMTService
+from backend.app.services.event_log import EventLog
 from backend.app.services.events import EventBus
 from backend.app.services.orders.service import TradingService
 from backend.app.services.risk.engine import RiskEngine
 from backend.app.services.risk.rate_limit import RateLimiter
 from backend.app.services.risk.sync import RiskStateSync
 from backend.app.services.strategies import build_strategies
+from backend.app.web import install_web
 from xtquant_adapter.sim.booklock import SimBooksLocked
 
 Step = Callable[[FastAPI, Settings], AbstractAsyncContextManager[None]]
@@ -127,20 +129,25 @@ def _announce_admin_password(username: str, password: str) -> None:
 async def _build_trading(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     # Tests may set app.state.sim_clock (a ManualClock) before the lifespan runs.
     events = EventBus()
+    log = EventLog(db=app.state.db, bus=events, account_id=settings.miniqmt_account_id,
+                   retention_days=settings.event_retention_days)  # fmt: skip
     qmt = QMTService(settings=settings, clock=getattr(app.state, "sim_clock", None))
     trading = TradingService(
         settings=settings, db=app.state.db, qmt=qmt, risk=app.state.risk,
-        audit=app.state.audit, events=events,
+        audit=app.state.audit, events=log,
     )  # fmt: skip
-    app.state.events, app.state.qmt, app.state.trading = events, qmt, trading
+    app.state.events, app.state.event_log = events, log
+    app.state.qmt, app.state.trading = qmt, trading
     if getattr(app.state, "metrics", None) is not None:
         qmt.on_callback_lag = app.state.metrics.observe_callback_lag
     try:
+        log.start()  # retention: prune now and hourly
         await trading.start()  # connect the broker, then reconcile the journal
         yield
     finally:
         await trading.stop()
         await qmt.disconnect()
+        await log.stop()
 
 
 # Order matters: each step may use what the steps above it put on app.state.
@@ -150,7 +157,7 @@ STARTUP_STEPS: tuple[Step, ...] = (
     _build_audit,  # app.state.audit
     _build_risk,  # app.state.risk (rules + kill switch loaded), app.state.rate_limiter
     _build_users,  # app.state.users (+ the first admin)
-    _build_trading,  # app.state.events, app.state.qmt, app.state.trading (connected, reconciled)
+    _build_trading,  # app.state.events/event_log, .qmt, .trading (connected, reconciled)
     build_strategies,  # app.state.strategies (stale `running` runs marked stopped)
 )
 
@@ -241,7 +248,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=app_version(),
         openapi_tags=TAGS,
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True},
+        # /docs and /redoc come from backend.app.web, on local assets (FastAPI's load a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_problem_handlers(app)
@@ -269,5 +278,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(build_api_router())
     install_hot_routes(app)  # the order routes' fast path, first in the table
+    install_web(app, swagger_ui_parameters={"persistAuthorization": True})
     _install_openapi(app)
     return app

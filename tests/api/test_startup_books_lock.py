@@ -65,3 +65,4 @@ def test_qmt_api_serve_exits_non_zero_when_the_books_are_held(tmp_path: Path) ->
     assert r.returncode != 0, r.stderr[-2000:]
     assert r.stderr.count("start-up refused") == 1, r.stderr[-2000:]
     assert "模拟账本正被另一个进程使用" in r.stderr
+    assert "Traceback" not in r.stderr  # the one clear line is the whole story

@@ -96,6 +96,7 @@ def _account(c: httpx.Client) -> tuple[Any, ...]:
     return a["available_cash"], a["frozen_cash"], tuple(vols)
 
 
+@pytest.mark.timeout(600)  # two server starts; slow on a loaded machine
 def test_sigkill_loses_doubles_or_strands_no_order(
     tmp_path: Path, eventually: Callable[..., Any], request: pytest.FixtureRequest
 ) -> None:

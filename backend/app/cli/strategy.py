@@ -143,12 +143,24 @@ def _backtest(settings: Settings, name: str, source: str, filename: str, request
         Execution(name=name, body=body, on_done=done, script_filename=filename,
                   budget_seconds=budget).start()  # fmt: skip
         finished.wait()
-    for line in log.lines[-20:]:
-        console.print(line, markup=False, highlight=False)
+    _print_log(log)
     if outcome["status"] != "finished":
         console.print(f"[red]{outcome['status']}[/red]: {outcome['error']}", highlight=False)
         raise typer.Exit(1)
     _print_result(result, seed if csv is None else None, spec.chart_path)
+
+
+def _print_log(log: RunLog) -> None:
+    """The run's whole log as kept (RunLog keeps the newest `limit` lines); when older lines
+    were dropped, say how many, so the totals below never disagree silently with what is shown."""
+    if log.total > len(log.lines):
+        console.print(
+            f"日志共 {log.total} 行，仅显示最近 {len(log.lines)} 行 / log: {log.total} lines, "
+            f"the last {len(log.lines)} shown",
+            highlight=False,
+        )
+    for line in log.lines:
+        console.print(line, markup=False, highlight=False)
 
 
 def _fmt(value: Any, pct: bool = False) -> str:

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # How often each process re-reads the kill switch and risk rules that another process
     # sharing the database may have changed (one small SELECT); Redis makes it immediate.
     risk_state_refresh_seconds: float = Field(default=1.0, gt=0, le=3600)
+    # Days the event log (the stream's `seq`, resumable with `since`) is kept; 0 = forever.
+    event_retention_days: float = Field(default=7, ge=0)
     metrics_enabled: bool = True
     metrics_token: SecretStr | None = None  # set -> /metrics needs `Bearer <token>`
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

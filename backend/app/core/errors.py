@@ -16,7 +16,9 @@ Sorted by what the caller should do (docs/errors.md is generated from this modul
     │   │   └── OrderNotFound           404 ORDER_NOT_FOUND
     │   ├── Conflict                    409 CONFLICT
     │   │   ├── DuplicateClientOrderId  409 DUPLICATE_CLIENT_ORDER_ID
-    │   │   └── OrderNotCancellable     409 ORDER_NOT_CANCELLABLE
+    │   │   ├── OrderNotCancellable     409 ORDER_NOT_CANCELLABLE
+    │   │   └── OrderFilled             409 ORDER_FILLED (replace: it filled first)
+    │   ├── EventsExpired               410 EVENTS_EXPIRED (`since` older than retained)
     │   └── RateLimited                 429 RATE_LIMITED (retry after `retry_after` s)
     ├── accept the rejection ...................................... 422
     │   ├── InsufficientFunds           422 INSUFFICIENT_FUNDS
@@ -114,6 +116,19 @@ class DuplicateClientOrderId(Conflict):
 class OrderNotCancellable(Conflict):
     code, title = "ORDER_NOT_CANCELLABLE", "Order cannot be cancelled"
     hint = "订单已是终态或正在撤单 / The order is final or already being cancelled."
+
+
+class OrderFilled(Conflict):
+    code, title = "ORDER_FILLED", "Order filled before it could be replaced"
+    hint = "改单前订单已全部成交，未下新单 / It filled before the cancel took; nothing placed."
+
+
+class EventsExpired(DomainError):
+    status, code, title = 410, "EVENTS_EXPIRED", "Events no longer retained"
+    hint = (
+        "since 早于保留期，请先重新读取状态再不带 since 订阅 / Re-read state (orders, "
+        "positions), then stream without `since`."
+    )
 
 
 class RateLimited(DomainError):

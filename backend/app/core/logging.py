@@ -77,6 +77,14 @@ class InterceptHandler(logging.Handler):
         logger.opt(depth=depth, exception=record.exc_info).log(level, record.getMessage())
 
 
+class _ExplainedStartupFailure(logging.Filter):
+    """Drops uvicorn's copy of a lifespan traceback whose cause the lifespan already logged in
+    one clear line (the simulated books held by another process): the traceback only buried it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "SimBooksLocked" not in record.getMessage()
+
+
 _TEXT_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> | <level>{level: <8}</level> | "
     "<cyan>{name}</cyan>:<cyan>{line}</cyan> - <level>{message}</level>"
@@ -108,4 +116,10 @@ def setup_logging(settings: Settings, *, force: bool = False) -> None:
         std.handlers = []
         std.propagate = True
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    # Alembic's INFO lines ("Context impl SQLiteImpl", ...) printed on every command; migrate.py
+    # logs one line of its own when a migration actually ran.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logger.level(key[0]).no))
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _ExplainedStartupFailure) for f in uvicorn_error.filters):
+        uvicorn_error.addFilter(_ExplainedStartupFailure())
     _configured = key

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from loguru import logger
 from sqlalchemy import text
 
@@ -32,12 +33,15 @@ def upgrade_database(db: Database, revision: str = "head") -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
         cfg.attributes["connection"] = conn
+        before = MigrationContext.configure(conn).get_current_revision()
         command.upgrade(cfg, revision)
-    logger.debug("database schema at {}", revision)
+        after = MigrationContext.configure(conn).get_current_revision()
+    if before != after:
+        logger.info("database schema upgraded {} -> {}", before or "empty", after)
+    else:
+        logger.debug("database schema at {}", after)
 
 
 def current_revision(db: Database) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

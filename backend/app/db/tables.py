@@ -161,9 +161,9 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), default="")
-    action: Mapped[str] = mapped_column(String(48))        # order.place, order.cancel, risk.update…
+    action: Mapped[str] = mapped_column(String(48))  # order.place, order.cancel, risk.update…
     target: Mapped[str] = mapped_column(String(128), default="")
-    outcome: Mapped[str] = mapped_column(String(32))       # ok, rejected, error
+    outcome: Mapped[str] = mapped_column(String(32))  # ok, rejected, error
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     client_ip: Mapped[str] = mapped_column(String(64), default="")
     request_id: Mapped[str] = mapped_column(String(64), default="")
@@ -194,3 +194,24 @@ class StrategyRun(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class EventRecord(Base):
+    """The durable event log: every event the stream publishes, in commit order.
+
+    `seq` only grows (AUTOINCREMENT on SQLite, so pruning the newest rows never lets a number
+    come back); the stream replays `seq > since` from here after a reconnect.
+    """
+
+    __tablename__ = "event_log"
+    __table_args__ = (
+        Index("ix_event_log_account_seq", "account_id", "seq"),
+        Index("ix_event_log_created", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(16))  # order, trade, position, asset, connection
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]

@@ -32,7 +32,7 @@ class OrderType(StrEnum):
 
 
 class OrderStatus(StrEnum):
-    PENDING = "pending"                    # accepted here, not yet confirmed by the broker
+    PENDING = "pending"  # accepted here, not yet confirmed by the broker
     REPORTED = "reported"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"

@@ -16,13 +16,26 @@ TRANSITIONS: Final[Mapping[OrderStatus, frozenset[OrderStatus]]] = {
     # Pushes can skip REPORTED: a marketable order may be reported and filled in one burst,
     # and a crash between submit and the first push is reconciled straight to the truth.
     S.PENDING: frozenset(
-        {S.REPORTED, S.REJECTED, S.PENDING_CANCEL, S.CANCELLED, S.PARTIALLY_FILLED, S.FILLED,
-         S.PARTIALLY_CANCELLED}
+        {
+            S.REPORTED,
+            S.REJECTED,
+            S.PENDING_CANCEL,
+            S.CANCELLED,
+            S.PARTIALLY_FILLED,
+            S.FILLED,
+            S.PARTIALLY_CANCELLED,
+        }
     ),
     # 废单 can follow 已报 (the exchange rejects after the counter accepted).
     S.REPORTED: frozenset(
-        {S.PARTIALLY_FILLED, S.FILLED, S.PENDING_CANCEL, S.CANCELLED, S.REJECTED,
-         S.PARTIALLY_CANCELLED}
+        {
+            S.PARTIALLY_FILLED,
+            S.FILLED,
+            S.PENDING_CANCEL,
+            S.CANCELLED,
+            S.REJECTED,
+            S.PARTIALLY_CANCELLED,
+        }
     ),
     S.PARTIALLY_FILLED: frozenset(
         {S.PARTIALLY_FILLED, S.FILLED, S.PENDING_CANCEL, S.PARTIALLY_CANCELLED}
@@ -32,9 +45,9 @@ TRANSITIONS: Final[Mapping[OrderStatus, frozenset[OrderStatus]]] = {
             S.PENDING_CANCEL,
             S.CANCELLED,
             S.PARTIALLY_CANCELLED,
-            S.REPORTED,            # cancel refused (e.g. 9:20-9:25): the order works on
-            S.PARTIALLY_FILLED,    # cancel refused after a partial fill, or a fill raced it
-            S.FILLED,              # the fill won the race
+            S.REPORTED,  # cancel refused (e.g. 9:20-9:25): the order works on
+            S.PARTIALLY_FILLED,  # cancel refused after a partial fill, or a fill raced it
+            S.FILLED,  # the fill won the race
         }
     ),
     **{s: frozenset() for s in FINAL},

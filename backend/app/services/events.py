@@ -1,8 +1,10 @@
-"""In-process pub/sub of `{"type", "data"}` events for the WebSocket stream.
+"""In-process pub/sub of `{"seq", "type", "data"}` events for the WebSocket stream.
 
 Publishing never blocks and never fails: each subscriber has a bounded queue, and a subscriber
 that falls behind loses its oldest events (counted in `dropped`), so a slow WebSocket can never
-slow down trading. Call `publish` on the event loop's thread.
+slow down trading. What it lost is still in the event log (`seq` leaves a gap the stream fills
+from the database). Call `publish` on the event loop's thread, and only after the event's row
+in the log has committed.
 """
 
 from __future__ import annotations
@@ -43,12 +45,12 @@ class EventBus:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def publish(self, type_: EventType, data: dict[str, Any]) -> None:
-        """Hand one event to every subscriber; returns at once."""
+    def publish(self, seq: int, type_: str, data: dict[str, Any]) -> None:
+        """Hand one committed event to every subscriber; returns at once."""
         self.published += 1
         if not self._subscribers:
             return
-        event = {"type": type_, "data": data}
+        event = {"seq": seq, "type": type_, "data": data}
         for sub in tuple(self._subscribers):
             sub.offer(event)
 

@@ -11,8 +11,8 @@ def test_every_subscriber_gets_every_event() -> None:
     async def run() -> None:
         bus = EventBus()
         async with bus.subscribe() as a, bus.subscribe() as b:
-            bus.publish("order", {"order_id": 1})
-            assert (await a.get())["data"] == {"order_id": 1}
+            bus.publish(1, "order", {"order_id": 1})
+            assert (await a.get()) == {"seq": 1, "type": "order", "data": {"order_id": 1}}
             assert (await b.get())["type"] == "order"
         assert bus.subscriber_count == 0
 
@@ -24,7 +24,7 @@ def test_slow_subscriber_drops_its_oldest_events() -> None:
         bus = EventBus(queue_size=3)
         async with bus.subscribe() as slow:
             for i in range(10):
-                bus.publish("trade", {"n": i})
+                bus.publish(i + 1, "trade", {"n": i})
             assert slow.dropped == 7
             assert [(await slow.get())["data"]["n"] for _ in range(3)] == [7, 8, 9]
 
@@ -33,5 +33,5 @@ def test_slow_subscriber_drops_its_oldest_events() -> None:
 
 def test_publish_without_subscribers_is_a_no_op() -> None:
     bus = EventBus()
-    bus.publish("asset", {})
+    bus.publish(1, "asset", {})
     assert bus.published == 1

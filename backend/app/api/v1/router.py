@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 
 from backend.app.api.deps import require
 from backend.app.api.edge_text import check_request_text
-from backend.app.api.v1 import auth, market, risk, strategies, stream, trading
+from backend.app.api.v1 import auth, bulk, events, market, risk, strategies, stream, trading
 from backend.app.domain.enums import Role
 from backend.app.models.problem import PROBLEM_RESPONSES
 
@@ -22,6 +22,8 @@ def build_api_router() -> APIRouter:
     readers = [*edge, Depends(require(Role.VIEWER))]
     api.include_router(risk.router, dependencies=readers)
     api.include_router(trading.router, dependencies=readers)
+    api.include_router(bulk.router, dependencies=readers)
+    api.include_router(events.router, dependencies=readers)
     api.include_router(market.router, dependencies=readers)
     api.include_router(strategies.router, dependencies=readers)
     # WebSocket: authenticates from ?token= or the first message (deps.authenticate_token).

@@ -196,6 +196,17 @@ class UserService:
     async def ensure_admin(self, *, username: str, password: str | None) -> str | None:
         """Create the first admin when there are no users. Returns a generated password, if any."""
         if await self._db.run(repo.count) > 0:
+            if password:
+                # A new user's first hour: the quickstart's ADMIN_PASSWORD "does not work" because
+                # an earlier start already made the users. Say so where they will look.
+                logger.warning(
+                    "ADMIN_PASSWORD 未使用：数据库中已有用户，"
+                    "它只在首次启动（无用户）时创建管理员 {!r}；"
+                    "改密码：PATCH /api/v1/auth/users/{{name}} / ADMIN_PASSWORD ignored: the "
+                    "database already has users (it only creates {!r} on a start with none); "
+                    "change a password with PATCH /api/v1/auth/users/{{name}}",
+                    username, username,
+                )  # fmt: skip
             return None
         generated = None if password else generate_password()
         try:

@@ -1,4 +1,5 @@
-"""Group commit of new orders: the `pending` journal row, its first event and its audit entry.
+"""Group commit of new orders: the `pending` journal row, its first event, its audit entry and
+its entry in the event log (published once the transaction has committed).
 
 Every placement awaits `JournalWriter.insert(...)`; requests that arrive while a commit is
 running queue up and go into the next transaction together (SQLAlchemy Core, no ORM unit of
@@ -12,7 +13,7 @@ order per transaction, so only the offending order sees the IntegrityError.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -23,6 +24,7 @@ from backend.app.db.session import Database
 from backend.app.db.tables import AuditEntry, Order, OrderEvent
 from backend.app.domain.actor import Actor
 from backend.app.services.accounts.audit import sanitize
+from backend.app.services.event_log import Event, EventLog
 
 _MAX_BATCH = 256
 _INSERT_ORDER = insert(cast(Table, Order.__table__))
@@ -65,8 +67,10 @@ def _insert(c: Connection, items: list[_Item]) -> list[int]:
 class JournalWriter:
     """Queues new orders and commits them in batches (MicroBatcher: one commit at a time)."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(
+        self, db: Database, log: EventLog, order_event: Callable[[int, dict[str, Any]], Event]
+    ) -> None:
+        self._db, self._log, self._order_event = db, log, order_event
         self._batcher: MicroBatcher[_Item, int] = MicroBatcher(
             self._commit, name="journal-writer", max_batch=_MAX_BATCH, split_on_error=True
         )
@@ -80,4 +84,11 @@ class JournalWriter:
         return await self._batcher.submit((fields, audit))
 
     async def _commit(self, batch: list[_Item]) -> list[int]:
-        return await self._db.run_core(lambda c: _insert(c, batch))
+        ids, events, seqs = await self._db.run_core(lambda c: self._write(c, batch))
+        self._log.published(seqs, events)
+        return ids
+
+    def _write(self, c: Connection, batch: list[_Item]) -> tuple[list[int], list[Event], list[int]]:
+        ids = _insert(c, batch)
+        events = [self._order_event(i, fields) for i, (fields, _) in zip(ids, batch, strict=True)]
+        return ids, events, self._log.append_sync(c, events)

@@ -124,6 +124,7 @@ class Effects:
     send_cancel: list[tuple[int, int]] = field(default_factory=list)  # (order_id, broker id)
     cancel_wanted: set[int] = field(default_factory=set)  # cancel once the broker id comes
     results: dict[int, Any] = field(default_factory=dict)  # index in batch -> result
+    seqs: list[int] = field(default_factory=list)  # event log seqs of `events`, once appended
 
 
 class Moves:
@@ -131,10 +132,10 @@ class Moves:
 
     def __init__(
         self, s: Session, account: str, items: Iterable[Item], fx: Effects,
-        inflight: set[int], wanted: set[int], publish: bool,
+        inflight: set[int], wanted: set[int],
     ) -> None:  # fmt: skip
         self.s, self.account, self.fx = s, account, fx
-        self.inflight, self.wanted, self.publish = inflight, wanted, publish
+        self.inflight, self.wanted = inflight, wanted
         self.now = datetime.now(UTC)
         self.events: list[dict[str, Any]] = []
         ids: set[int] = set()
@@ -256,8 +257,8 @@ class Moves:
 
     def _changed(self, o: JournalOrder) -> None:
         o.updated_at = self.now
-        if self.publish:
-            self.fx.events.append(("order", order_json(o)))
+        # Built whether anyone listens or not: every event goes to the durable log.
+        self.fx.events.append(("order", order_json(o)))
 
     def _order_update(self, u: xm.OrderUpdate) -> None:
         o = self.find(u.order_id, u.broker_order_id)
@@ -320,8 +321,7 @@ class Moves:
                 o.avg_fill_price = (amount / qty).quantize(_PRICE, rounding=ROUND_HALF_UP)
             self._follow_fills(o)
             self._changed(o)
-        if self.publish:
-            self.fx.events.append(("trade", trade_json(FieldsRow(trade))))
+        self.fx.events.append(("trade", trade_json(FieldsRow(trade))))
 
     def _response(self, r: xm.OrderResponse) -> None:
         o = self.find(r.order_id, r.broker_order_id)

@@ -30,7 +30,7 @@ from backend.app.models.orders import OrderCreate, OrderDetail, OrderRead
 from backend.app.services.accounts.audit import AuditLog
 from backend.app.services.broker import xt_mapping as xm
 from backend.app.services.broker.service import QMTService
-from backend.app.services.events import EventBus
+from backend.app.services.event_log import EventLog
 from backend.app.services.orders.journal import JournalWriter, audit_row
 from backend.app.services.orders.moves import Reject
 from backend.app.services.orders.reconcile import NOT_RECEIVED
@@ -60,17 +60,23 @@ class OrderPlacement:
 
     def __init__(
         self, *, account_id: str, db: Database, qmt: QMTService, risk: RiskEngine,
-        audit: AuditLog, events: EventBus, validator: OrderValidator, updater: OrderUpdater,
+        audit: AuditLog, events: EventLog, validator: OrderValidator, updater: OrderUpdater,
         get_order: Callable[[int], Awaitable[OrderDetail]],
     ) -> None:  # fmt: skip
         self._account, self._db, self._qmt, self._risk = account_id, db, qmt, risk
         self._audit, self._events, self._validator = audit, events, validator
         self._updater, self._get_order = updater, get_order
-        self._journal = JournalWriter(db)
+        self._journal = JournalWriter(
+            db, events, lambda order_id, fields: ("order", order_json(FieldsRow(fields, order_id)))
+        )
         self.reserved = Reservations()
         self.counters = DayCounters()
         self.in_flight: set[int] = set()
         self._key_locks: dict[str, asyncio.Lock] = {}
+
+    @property
+    def validator(self) -> OrderValidator:
+        return self._validator
 
     async def place_json(
         self, *, request: OrderCreate, actor: Actor, idempotency_key: str | None = None
@@ -198,9 +204,7 @@ class OrderPlacement:
             return found, False
         self.reserved.release(tmp_key)
         self.reserved.add(order_id, hold)
-        data = order_json(FieldsRow(fields, order_id))
-        if self._events.subscriber_count:
-            self._events.publish("order", data)
+        data = order_json(FieldsRow(fields, order_id))  # its event went out with the commit
         return await self._submit(order_id, checked, data), True
 
     async def _submit(

@@ -8,6 +8,7 @@ lifecycle (start, reconcile, stop), cancels, and broker pushes turned into strea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime
 from datetime import time as dtime
 from typing import Any
@@ -19,11 +20,12 @@ from backend.app.core.errors import BrokerUnavailable, DomainError
 from backend.app.db.repositories import orders as order_repo
 from backend.app.db.session import Database
 from backend.app.domain.actor import Actor
+from backend.app.domain.order_state import is_final
 from backend.app.models.orders import OrderCreate, OrderRead
 from backend.app.services.accounts.audit import AuditLog
 from backend.app.services.broker import xt_mapping as xm
 from backend.app.services.broker.service import QMTService
-from backend.app.services.events import EventBus
+from backend.app.services.event_log import EventLog
 from backend.app.services.market import MarketService
 from backend.app.services.orders.moves import Effects, MarkCancel
 from backend.app.services.orders.placement import OrderPlacement
@@ -50,7 +52,7 @@ class TradingService:
 
     def __init__(
         self, *, settings: Settings, db: Database, qmt: QMTService, risk: RiskEngine,
-        audit: AuditLog, events: EventBus,
+        audit: AuditLog, events: EventLog,
     ) -> None:  # fmt: skip
         self._settings, self._db, self._qmt = settings, db, qmt
         self._risk, self._audit, self._events = risk, audit, events
@@ -79,6 +81,7 @@ class TradingService:
         self.get_account_info = self.queries.get_account_info
         self.get_status = self.queries.get_status
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._final_waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._started = False
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -121,7 +124,7 @@ class TradingService:
         task.add_done_callback(self._tasks.discard)
 
     def _on_connection(self, connected: bool, detail: str) -> None:
-        self._events.publish("connection", {
+        self._events.emit("connection", {
             "connected": connected, "detail": detail, "mode": self._settings.qmt_mode,
             "account_id": self._account,
         })  # fmt: skip
@@ -130,11 +133,9 @@ class TradingService:
 
     def _on_broker_update(self, update: xm.BrokerUpdate) -> None:
         if isinstance(update, xm.AssetSnapshot):
-            if self._events.subscriber_count:
-                self._events.publish("asset", self._asset_event(update))
+            self._events.emit("asset", self._asset_event(update))
         elif isinstance(update, xm.PositionSnapshot):
-            if self._events.subscriber_count:
-                self._publish_position(update)
+            self._publish_position(update)
         elif not isinstance(update, xm.ConnectionChange):
             self._updater.push(update)
 
@@ -151,14 +152,18 @@ class TradingService:
         if name is None:
             self._spawn(self._publish_position_named(p))
             return
-        self._events.publish("position", _position_event(p, name))
+        self._events.emit("position", _position_event(p, name))
 
     async def _publish_position_named(self, p: xm.PositionSnapshot) -> None:
-        self._events.publish("position", _position_event(p, await self.queries.stock_name(p)))
+        self._events.emit("position", _position_event(p, await self.queries.stock_name(p)))
 
     def _on_effects(self, fx: Effects) -> None:
         for order_id in fx.acknowledged:
             self.placement.reserved.release(order_id)
+        for order_id in fx.finished:
+            for fut in self._final_waiters.pop(order_id, ()):
+                if not fut.done():
+                    fut.set_result(None)
         for order_id, broker_id in fx.send_cancel:
             self._spawn(self._send_cancel(order_id, broker_id))
 
@@ -193,6 +198,57 @@ class TradingService:
 
     async def settle_unknown(self, order_id: int, *, reason: str = "") -> OrderRead:
         return await self.placement.settle_unknown(order_id, reason=reason)
+
+    # --- what the bulk actions (orders/bulk.py) need --------------------------------------------
+
+    @property
+    def is_connected(self) -> bool:
+        return self._qmt.is_connected()
+
+    @property
+    def account(self) -> str:
+        return self._account
+
+    @property
+    def db(self) -> Database:
+        return self._db
+
+    @property
+    def trading_enabled(self) -> bool:
+        return self._risk.trading_enabled
+
+    @property
+    def validator(self) -> OrderValidator:
+        return self.placement.validator
+
+    def sellable(self, stock_code: str) -> int:
+        """Shares of `stock_code` that may be sold now: T+1 sellable, net of our open sells
+        the broker has not acknowledged yet."""
+        pos = self._qmt.positions.get(stock_code)
+        held = self.placement.reserved.shares(stock_code)
+        return max((pos.can_use_volume if pos else 0) - held, 0)
+
+    def held_codes(self) -> list[str]:
+        return sorted(code for code, p in self._qmt.positions.items() if is_held(p))
+
+    async def wait_final(self, order_id: int, wait_seconds: float) -> OrderRead:
+        """The order once it is final (filled, cancelled, ...), or as it is after
+        `wait_seconds`."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._final_waiters.setdefault(order_id, []).append(fut)
+        try:
+            order = await self.get_order(order_id=order_id)  # final before we started waiting?
+            if is_final(order.status):
+                return order
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(fut, wait_seconds)
+            return await self.get_order(order_id=order_id)
+        finally:
+            waiters = self._final_waiters.get(order_id, [])
+            if fut in waiters:
+                waiters.remove(fut)
+            if not waiters:
+                self._final_waiters.pop(order_id, None)
 
     # --- cancelling ----------------------------------------------------------------------------
 

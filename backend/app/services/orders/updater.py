@@ -4,7 +4,8 @@ Every change to an existing order row goes through one queue and one worker task
 broker push and a user's cancel can never overwrite each other. The worker drains what is
 queued, applies it in ONE transaction (status move + event + fills; order_moves.Moves),
 commits, and only then publishes events and runs side effects (reservation release, a
-deferred cancel) on the loop.
+deferred cancel) on the loop. The events are appended to the event log inside that same
+transaction, so a reader replaying the log sees exactly what the journal committed.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from sqlalchemy.orm import Session
 from backend.app.core.batching import MicroBatcher
 from backend.app.core.errors import DomainError
 from backend.app.db.session import Database
-from backend.app.services.events import EventBus
+from backend.app.services.event_log import EventLog
 from backend.app.services.orders.moves import Barrier, Effects, Item, Moves
 
 _MAX_BATCH = 512
 
 
 class OrderUpdater:
-    def __init__(self, *, db: Database, events: EventBus, account_id: str) -> None:
+    def __init__(self, *, db: Database, events: EventLog, account_id: str) -> None:
         self._db = db
         self._events = events
         self._account = account_id
@@ -56,11 +57,7 @@ class OrderUpdater:
     # --- the worker ------------------------------------------------------------------------
 
     async def _apply(self, items: list[Item]) -> list[Any]:
-        snapshot = (
-            set(self.cancel_inflight),
-            set(self.cancel_wanted),
-            bool(self._events.subscriber_count),
-        )
+        snapshot = (set(self.cancel_inflight), set(self.cancel_wanted))
         effects = await self._db.run(lambda s: self._apply_sync(s, items, *snapshot))
         self._after_commit(effects)
         return [effects.results.get(i) for i in range(len(items))]
@@ -73,22 +70,22 @@ class OrderUpdater:
         for order_id, _ in fx.send_cancel:
             self.cancel_wanted.discard(order_id)
             self.cancel_inflight.add(order_id)
-        for type_, data in fx.events:
-            self._events.publish(type_, data)  # type: ignore[arg-type]
+        self._events.published(fx.seqs, fx.events)
         if self.on_effects is not None:
             self.on_effects(fx)
 
     # --- applying (worker thread, inside one transaction) ------------------------------------
 
     def _apply_sync(
-        self, s: Session, items: list[Item], inflight: set[int], wanted: set[int], publish: bool
+        self, s: Session, items: list[Item], inflight: set[int], wanted: set[int]
     ) -> Effects:
         fx = Effects()
-        ctx = Moves(s, self._account, items, fx, inflight, wanted, publish)
+        ctx = Moves(s, self._account, items, fx, inflight, wanted)
         for i, item in enumerate(items):
             try:
                 fx.results[i] = ctx.apply(item)
             except DomainError as exc:
                 fx.results[i] = exc
         ctx.flush()
+        fx.seqs = self._events.append_sync(s.connection(), fx.events)
         return fx

@@ -7,6 +7,7 @@ labelled ticks on the equity line.
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from datetime import datetime
@@ -80,5 +81,12 @@ def render(
         bottom.grid(alpha=0.3)
         fig.autofmt_xdate()
         fig.tight_layout()
-        fig.savefig(path, format="png")
+        # Written beside the target and renamed over it: a reader (GET /runs/{id}/chart) sees
+        # the old picture or the new one, never a half-written PNG.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            fig.savefig(tmp, format="png")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
     return path
