@@ -38,7 +38,9 @@ def test_viewers_see_the_account_id_masked(
         assert client.get(path, headers=auth(trader_token)).json()["account_id"] == "SIM000001"
     with client.websocket_connect(f"{STREAM}?token={viewer_token}") as ws:
         assert ws.receive_json()["data"]["account_id"] == "*****0001"
-        client.app.state.events.publish("asset", {"account_id": "SIM000001", "cash": "1"})  # type: ignore[attr-defined]
+        assert client.portal is not None
+        asset = {"account_id": "SIM000001", "cash": "1"}
+        client.portal.call(client.app.state.event_log.emit, "asset", asset)  # type: ignore[attr-defined]
         assert ws.receive_json()["data"] == {"account_id": "*****0001", "cash": "1"}
     with client.websocket_connect(f"{STREAM}?token={trader_token}") as ws:
         assert ws.receive_json()["data"]["account_id"] == "SIM000001"

@@ -112,8 +112,10 @@ def test_a_promotion_or_another_users_change_keeps_the_stream(
         ).is_success
         time.sleep(0.3)
         ws.send_text("still there?")  # the server only reads to notice a close
-        client.app.state.events.publish("asset", {"ping": 1})  # type: ignore[attr-defined]
-        assert ws.receive_json() == {"type": "asset", "data": {"ping": 1}}
+        assert client.portal is not None
+        client.portal.call(client.app.state.event_log.emit, "asset", {"ping": 1})  # type: ignore[attr-defined]
+        event = ws.receive_json()
+        assert (event["type"], event["data"]) == ("asset", {"ping": 1})
 
 
 def test_without_redis_another_process_closes_it_by_the_periodic_check(
