@@ -23,6 +23,7 @@ from loguru import logger
 from backend.app.api import ops
 from backend.app.api.hot_routes import install_hot_routes
 from backend.app.api.middleware import install_middleware
+from backend.app.api.openapi_edge import state_string_rules
 from backend.app.api.problems import install_problem_handlers
 from backend.app.api.v1.router import build_api_router
 from backend.app.core.config import Settings
@@ -95,6 +96,10 @@ async def _build_risk(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
 async def _build_users(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     users = UserService(db=app.state.db, tokens=app.state.tokens, audit=app.state.audit)
     app.state.users = users
+    # A user change here re-checks that user's open streams in every process (Redis).
+    sync = app.state.risk_sync
+    users.add_change_listener(sync.announce_user_change)
+    sync.add_user_listener(users.user_changed)
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     generated = await users.ensure_admin(username=settings.admin_username, password=password)
     if generated is not None:
@@ -230,6 +235,7 @@ def _install_openapi(app: FastAPI) -> None:
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(problem.pop("$defs", {}))
             schemas["Problem"] = problem
+            state_string_rules(schema)  # what api/edge_text.py refuses, stated per field
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -267,7 +273,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     # Outermost: every response, CORS preflights included, carries X-Request-ID.
-    install_middleware(app, metrics_enabled=settings.metrics_enabled)
+    install_middleware(
+        app,
+        metrics_enabled=settings.metrics_enabled,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout_seconds,
+    )
     app.include_router(ops.router)
     app.include_router(build_api_router())
     install_hot_routes(app)  # the order routes' fast path, first in the table

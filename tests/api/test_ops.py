@@ -117,6 +117,23 @@ def test_login_brute_force_gets_429_with_headers(
         assert r.status_code == 429
 
 
+def test_an_attacker_elsewhere_cannot_lock_the_admin_out(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    """Finding 8 of issue 14: ten wrong passwords a minute from anywhere kept the admin out."""
+    from tests.conftest import ADMIN_PASSWORD
+
+    app = create_app(settings_factory(rate_limit_logins_per_minute=3))
+    with TestClient(app) as c:
+        attacker = TestClient(app, client=("198.51.100.7", 4000))  # the lifespan runs already
+        for _ in range(10):
+            attacker.post("/api/v1/auth/token", data={"username": "admin", "password": "wrong"})
+        r = attacker.post("/api/v1/auth/token", data={"username": "admin", "password": "x"})
+        assert r.status_code == 429
+        r = c.post("/api/v1/auth/token", data={"username": "admin", "password": ADMIN_PASSWORD})
+        assert r.status_code == 200, r.text
+
+
 def test_successful_logins_do_not_spend_failure_tokens(
     settings_factory: Callable[..., Settings],
 ) -> None:

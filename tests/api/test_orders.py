@@ -101,7 +101,7 @@ def test_place_order_without_token_is_401(client: TestClient) -> None:
         ({"price": "-1"}, 422, "INVALID_PRICE"),
         ({"price": "9999.00"}, 422, "PRICE_OUT_OF_LIMIT"),
         ({"price": "1.00"}, 422, "PRICE_OUT_OF_LIMIT"),
-        ({"price": None}, 422, "VALIDATION_ERROR"),
+        ({"price": None}, 422, "INVALID_PRICE"),  # a limit order needs one
         ({"price": "abc"}, 422, "VALIDATION_ERROR"),
         ({"side": "short"}, 422, "VALIDATION_ERROR"),
         ({"quantity": 600_000}, 422, "INSUFFICIENT_FUNDS"),

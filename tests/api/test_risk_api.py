@@ -65,20 +65,22 @@ def test_rules_put_is_partial_and_zero_or_null_turns_off(
 
 
 @pytest.mark.parametrize(
-    "payload",
+    ("payload", "code"),
     [
-        {"max_order_value": -1},
-        {"blocked_codes": ["not-a-code"]},
-        {"max_price_deviation_pct": "abc"},
-        {"no_such_rule": 1},
+        ({"max_order_value": -1}, "VALIDATION_ERROR"),
+        ({"blocked_codes": ["not-a-code"]}, "INVALID_STOCK_CODE"),  # as an order's code
+        ({"blocked_codes": ["900901.SH"]}, "INVALID_STOCK_CODE"),  # well formed, no such range
+        ({"max_price_deviation_pct": "abc"}, "VALIDATION_ERROR"),
+        ({"max_order_quantity": "100"}, "VALIDATION_ERROR"),  # the schema says integer
+        ({"no_such_rule": 1}, "VALIDATION_ERROR"),
     ],
 )
 def test_rules_put_rejects_bad_values(
-    client: TestClient, admin_token: str, auth: Auth, payload: dict[str, Any]
+    client: TestClient, admin_token: str, auth: Auth, payload: dict[str, Any], code: str
 ) -> None:
     r = client.put(RULES, json=payload, headers=auth(admin_token))
     assert r.status_code == 422
-    assert r.json()["code"] == "VALIDATION_ERROR"
+    assert r.json()["code"] == code
     assert r.headers["content-type"].startswith("application/problem+json")
 
 

@@ -172,13 +172,15 @@ def test_list_strategies_unknown_strategy_and_bad_requests(
         {"mode": "replay"},
         {"mode": "backtest", "params": {"passorder": 1}},
         {"mode": "backtest", "params": {"not an identifier": 1}},
-        {"mode": "backtest", "stock_codes": ["999999.XX"]},
         {"mode": "backtest", "start": "2024-05-01", "end": "2024-04-01"},
         {"mode": "backtest", "data_file": "../etc/passwd"},
         {"mode": "backtest", "period": "5m"},
     ):
         r = start(client, headers, "probe", **body)
         assert (r.status_code, r.json()["code"]) == (422, "VALIDATION_ERROR"), body
+    # A code is refused as an order's code is (issue 14: one answer for codes everywhere).
+    r = start(client, headers, "probe", mode="backtest", stock_codes=["999999.XX"])
+    assert (r.status_code, r.json()["code"]) == (422, "INVALID_STOCK_CODE")
     assert start(client, auth(viewer_token), "probe", mode="backtest").status_code == 403
     assert client.get("/api/v1/strategies/runs/999", headers=headers).status_code == 404
     assert client.get("/api/v1/strategies/runs/999/chart", headers=headers).status_code == 404

@@ -36,6 +36,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Message, Receive, Scope, Send
 
 from backend.app.api.deps import oauth2_scheme, order_trader, require
+from backend.app.api.edge_text import unsafe_text
 from backend.app.api.v1 import trading
 from backend.app.api.v1.trading import JSONBytes, placed_response
 from backend.app.domain.enums import Role
@@ -109,7 +110,10 @@ def _order_body(request: Request, body: bytes) -> OrderCreate:
     if not body or not (media == "application/json" or media.endswith("+json")):
         raise _Decline
     try:
-        return OrderCreate.model_validate(orjson.loads(body))
+        parsed = orjson.loads(body)
+        if unsafe_text(request, parsed):  # the router's edge check (api/edge_text.py)
+            raise _Decline
+        return OrderCreate.model_validate(parsed)
     except (orjson.JSONDecodeError, ValidationError) as exc:
         raise _Decline from exc
 
@@ -150,6 +154,8 @@ def _orders_query(request: Request) -> dict[str, Any]:
     q = request.query_params
     if len(q.multi_items()) != len(q):
         raise _Decline  # a repeated parameter: FastAPI's choice of value, FastAPI's answer
+    if unsafe_text(request):  # the router's edge check (api/edge_text.py)
+        raise _Decline
     try:
         return _ORDERS_QUERY.model_validate(dict(q)).model_dump()
     except ValidationError as exc:

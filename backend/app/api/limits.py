@@ -25,10 +25,18 @@ async def rate_limit_orders(request: Request, response: Response, user: CurrentU
 
 
 async def check_login_allowed(request: Request, username: str) -> None:
-    """Before checking a password: 429 while the user or the address is locked out."""
+    """Before checking a password: 429 while this (user, address), the address, or the user
+    from an address they never logged in from, is out of failures."""
     limiter = _limiter(request)
     if limiter is not None:
         await limiter.check_login(username=username, client_ip=client_ip(request))
+
+
+async def record_login_success(request: Request, username: str) -> None:
+    """After a good password: this address is one the user logs in from."""
+    limiter = _limiter(request)
+    if limiter is not None:
+        await limiter.record_login_success(username=username, client_ip=client_ip(request))
 
 
 async def record_login_failure(request: Request, username: str) -> None:

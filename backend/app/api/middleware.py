@@ -8,6 +8,7 @@ time, after the lifespan has built those objects.
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 import uuid
@@ -22,7 +23,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.app.core.errors import NotFound
+from backend.app.api.body_limit import BodyLimitMiddleware
+from backend.app.core.errors import NotFound, Unauthorized
 from backend.app.db.repositories import orders as order_repo
 from backend.app.domain.enums import OrderStatus
 
@@ -221,17 +223,30 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-def install_middleware(app: FastAPI, *, metrics_enabled: bool) -> Metrics | None:
-    """Add the request-context middleware; returns the app's Metrics (None when off)."""
+def install_middleware(
+    app: FastAPI, *, metrics_enabled: bool, max_body_bytes: int, body_timeout: float
+) -> Metrics | None:
+    """Add the request-context middleware (outermost) and the body limit right inside it (so
+    a 413 has its request id and access line); returns the app's Metrics (None when off)."""
     metrics = Metrics(app) if metrics_enabled else None
     app.state.metrics = metrics
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, timeout=body_timeout)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return metrics
 
 
 def metrics_endpoint(request: Request) -> Response:
-    """Prometheus metrics of this process (text format)."""
+    """Prometheus metrics of this process (text format); with METRICS_TOKEN set, only for
+    `Authorization: Bearer <METRICS_TOKEN>`."""
     metrics: Metrics | None = getattr(request.app.state, "metrics", None)
     if metrics is None:
         raise NotFound("metrics are switched off (METRICS_ENABLED=false)")
+    expected = request.app.state.settings.metrics_token
+    if expected is not None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        ok = scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), expected.get_secret_value().encode()
+        )
+        if not ok:
+            raise Unauthorized("需要 METRICS_TOKEN / /metrics needs Bearer <METRICS_TOKEN>")
     return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

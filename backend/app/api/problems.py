@@ -8,6 +8,7 @@ headers kept) and any other exception (500 INTERNAL_ERROR with a request id, nev
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -21,7 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
-from backend.app.core.errors import DomainError, RateLimited, Unauthorized
+from backend.app.core.errors import DomainError, InvalidStockCode, RateLimited, Unauthorized
+from backend.app.core.text import clip
 from backend.app.models.problem import PROBLEM_MEDIA_TYPE
 
 # Codes for errors raised below the domain (routing, auth schemes, the framework itself).
@@ -32,6 +34,7 @@ HTTP_CODES: Mapping[int, str] = {
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",
+    408: "REQUEST_TIMEOUT",
     409: "CONFLICT",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
@@ -91,8 +94,11 @@ def problem(
 
 def json_safe(value: Any) -> Any:
     """Anything -> JSON-ready; unknown objects become their str()."""
-    if value is None or isinstance(value, bool | str):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        # A lone surrogate (JSON "\ud800") cannot be encoded: orjson refused the whole body.
+        return value if value.isascii() else value.encode("utf-8", "backslashreplace").decode()
     if isinstance(value, int):
         # orjson refuses ints past 64 bits (a fuzzer's favourite input): echo them as text.
         return value if -(2**63) <= value < 2**64 else str(value)
@@ -133,7 +139,8 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         item["loc"] = loc
         if "input" in item:
             field = str(loc[-1]) if loc else ""
-            item["input"] = _redact(item["input"], field)
+            # Clipped: a 10 MB string must not come back in the error (nor be logged).
+            item["input"] = clip(_redact(item["input"], field))
         out.append(json_safe(item))
     return out
 
@@ -160,6 +167,16 @@ async def domain_error_handler(request: Request, exc: Exception) -> ProblemRespo
     )
 
 
+# Fields holding stock codes: a code not of the form the schema states (STOCK_CODE_PATTERN) is
+# INVALID_STOCK_CODE, as a well-formed code naming no code range is (the contract's code).
+_CODE_FIELDS = frozenset({"stock_code", "stock_codes", "allowed_codes", "blocked_codes"})
+
+
+def _bad_code_form(err: dict[str, Any]) -> bool:
+    names = {p for p in err.get("loc", []) if isinstance(p, str)}
+    return err.get("type") == "string_pattern_mismatch" and bool(names & _CODE_FIELDS)
+
+
 async def validation_error_handler(request: Request, exc: Exception) -> ProblemResponse:
     exc = cast(RequestValidationError, exc)
     errors = _field_errors(exc)
@@ -168,6 +185,16 @@ async def validation_error_handler(request: Request, exc: Exception) -> ProblemR
     detail = f"{where}: {first.get('msg', 'invalid')}" if where else "request is invalid"
     if len(errors) > 1:
         detail += f" (and {len(errors) - 1} more)"
+    if errors and all(_bad_code_form(e) for e in errors):
+        return problem(
+            422,
+            InvalidStockCode.code,
+            f"{detail}; 格式应为 600519.SH / expected a form like 600519.SH",
+            title=InvalidStockCode.title,
+            instance=request.url.path,
+            request_id=request_id_of(request),
+            errors=errors,
+        )
     return problem(
         422,
         "VALIDATION_ERROR",
@@ -183,14 +210,38 @@ async def http_error_handler(request: Request, exc: Exception) -> ProblemRespons
     exc = cast(StarletteHTTPException, exc)
     code = HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
     detail = exc.detail if isinstance(exc.detail, str) else _phrase(exc.status_code)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # The router names only the first route on the path; the client needs them all.
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return problem(
         exc.status_code,
         code,
         detail,
         instance=request.url.path,
-        headers=exc.headers,
+        headers=headers,
         request_id=request_id_of(request),
     )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document lists for this request's path (for `Allow` on a 405):
+    the document is built from every route, so it is the one place that knows them all."""
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        request.app.state, "allow_table", None
+    )
+    if table is None:
+        table = []
+        for template, item in request.app.openapi().get("paths", {}).items():
+            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            methods = sorted(m.upper() for m in item if m.lower() in _HTTP_METHODS)
+            table.append((re.compile(f"^{regex}$"), methods))
+        request.app.state.allow_table = table
+    path = request.url.path
+    return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
+
+
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
 async def unhandled_error_handler(request: Request, exc: Exception) -> ProblemResponse:

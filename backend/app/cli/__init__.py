@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from backend.app.api.http_protocol import configure as configure_http_guard
 from backend.app.cli.doctor import SMOKE_CODE, run_doctor, run_smoke
 from backend.app.cli.strategy import strategy_app
 from backend.app.core.config import Settings
@@ -117,12 +118,22 @@ def serve(
     # with CPython's default thresholds a full collection (~100 ms, finding next to nothing)
     # ran about every second and was the p99 of every route. Rarer older generations.
     gc.set_threshold(20_000, 50, 100)
+    # Stalled clients are dropped (docs/operations.md, "security model"): a deadline for the
+    # request head and a cap on connections mid-head (api/http_protocol.py), idle keep-alive
+    # connections closed, at most MAX_CONNECTIONS open (uvicorn answers 503 past it).
+    protocol = configure_http_guard(
+        header_timeout=settings.header_timeout_seconds,
+        max_incomplete=settings.max_incomplete_connections,
+    )
     uvicorn.run(
         "backend.app.main:create_app",
         factory=True,
         host=bind_host,
         port=bind_port,
         reload=reload,
+        http=protocol,
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
+        limit_concurrency=settings.max_connections,
         log_config=None,  # our loguru setup receives uvicorn's records
         access_log=False,  # api/middleware.py writes one cheaper line per request instead
         proxy_headers=False,

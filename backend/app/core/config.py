@@ -13,6 +13,9 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# HS256 keys shorter than this can be brute-forced from one token (a 1-char key was, in minutes).
+JWT_SECRET_MIN_CHARS = 32
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -32,7 +35,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")  # simulator books, charts, run artefacts
 
     # --- auth ---------------------------------------------------------------------------
-    jwt_secret_key: SecretStr | None = None  # None -> random key + warning (simulated only)
+    # None (or empty) -> simulated: a key generated once and kept in DATA_DIR, with a warning;
+    # live: refused. Shorter than JWT_SECRET_MIN_CHARS: refused in every mode.
+    jwt_secret_key: SecretStr | None = None
     jwt_expire_minutes: int = Field(default=60 * 12, gt=0)
     admin_username: str = "admin"
     admin_password: SecretStr | None = None  # None -> generated and printed once
@@ -55,11 +60,24 @@ class Settings(BaseSettings):
     # Days the event log (the stream's `seq`, resumable with `since`) is kept; 0 = forever.
     event_retention_days: float = Field(default=7, ge=0)
     metrics_enabled: bool = True
+    metrics_token: SecretStr | None = None  # set -> /metrics needs `Bearer <token>`
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
     log_json: bool = False
+
+    # --- the edge (docs/operations.md, "security model") ----------------------------------
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # larger bodies get 413
+    # A client must send its request head within this, and each body chunk within the other,
+    # else the connection is dropped (408 for a stalled body); idle keep-alive connections close.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    keep_alive_timeout_seconds: int = Field(default=5, ge=1, le=300)
+    # Connections still sending their request head, at most; past it new ones are closed at once.
+    max_incomplete_connections: int = Field(default=200, ge=1)
+    # Open connections (and WebSocket streams) at most; past it uvicorn answers 503.
+    max_connections: int = Field(default=1000, ge=1)
 
     # --- strategies ---------------------------------------------------------------------
     strategy_dir: Path = Path("./strategies")
@@ -84,6 +102,27 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_account_type(cls, v: object) -> object:
         return v.strip().upper() if isinstance(v, str) else v
+
+    @field_validator("jwt_secret_key", "metrics_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: object) -> object:
+        if isinstance(v, str) and not v.strip():
+            return None
+        if isinstance(v, SecretStr) and not v.get_secret_value().strip():
+            return None
+        return v
+
+    @field_validator("jwt_secret_key")
+    @classmethod
+    def _key_long_enough(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < JWT_SECRET_MIN_CHARS:
+            raise ValueError(
+                f"JWT_SECRET_KEY 太短（{len(v.get_secret_value())} 个字符，至少 "
+                f"{JWT_SECRET_MIN_CHARS}）/ JWT_SECRET_KEY is too short: "
+                f"{len(v.get_secret_value())} characters, at least {JWT_SECRET_MIN_CHARS}; "
+                'make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        return v
 
     @field_validator("cors_origins", mode="before")
     @classmethod

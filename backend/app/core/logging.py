@@ -1,7 +1,8 @@
 """loguru for everything: our logs, stdlib loggers (uvicorn, sqlalchemy, alembic) routed in.
 
 A patcher runs on every record before any sink sees it and masks passwords, secrets,
-bearer tokens and JWTs, in the message and in bound `extra` values.
+bearer tokens and JWTs, in the message and in bound `extra` values, and escapes CR, LF and
+other control characters there, so one record is one line whatever a client sent.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from backend.app.core.config import Settings
+from backend.app.core.text import escape_for_log
 
 if TYPE_CHECKING:
     from loguru import Record
@@ -45,14 +47,15 @@ def _redact_value(key: str, value: Any) -> Any:
     if _SECRET_KEY.search(key):
         return _MASK
     if isinstance(value, str):
-        return redact(value)
+        return escape_for_log(redact(value))
     if isinstance(value, dict):
         return {k: _redact_value(str(k), v) for k, v in value.items()}
     return value
 
 
 def _patch(record: Record) -> None:
-    record["message"] = redact(record["message"])
+    # One record, one line: a client's CR/LF (a path, a username) cannot forge a log line.
+    record["message"] = escape_for_log(redact(record["message"]))
     extra = record["extra"]
     for key in list(extra):
         extra[key] = _redact_value(key, extra[key])

@@ -7,9 +7,11 @@ the user row's counter moves on and the old number no longer matches.
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import argon2
 from jose import jwt
@@ -18,11 +20,12 @@ from loguru import logger
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from backend.app.core.config import Settings
+from backend.app.core.config import JWT_SECRET_MIN_CHARS, Settings
 from backend.app.core.errors import Unauthorized
 from backend.app.domain.enums import Role
 
 ALGORITHM = "HS256"
+GENERATED_KEY_FILE = "jwt_secret.key"
 
 _hasher = PasswordHash((Argon2Hasher(),))
 # Verified against when a username is unknown, so a wrong name costs as long as a wrong password.
@@ -67,6 +70,25 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
+def generated_secret(path: Path) -> str:
+    """The key kept at `path`, made (48 random bytes, owner-only file) on first use; a file
+    holding a key shorter than JWT_SECRET_MIN_CHARS is replaced."""
+    try:
+        existing = path.read_text(encoding="ascii").strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        existing = ""
+    if len(existing) >= JWT_SECRET_MIN_CHARS:
+        return existing
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secret + "\n")
+    os.replace(tmp, path)  # atomic: a second process reads the old file or the new one
+    return secret
+
+
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
     username: str
@@ -86,13 +108,16 @@ class TokenCodec:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenCodec:
-        if settings.jwt_secret_key is not None and settings.jwt_secret_key.get_secret_value():
+        """JWT_SECRET_KEY, or (simulated mode only, Settings refuses live without it) the key
+        generated once and kept in DATA_DIR, so a restart does not log everyone out."""
+        if settings.jwt_secret_key is not None:
             secret = settings.jwt_secret_key.get_secret_value()
         else:
-            secret = secrets.token_urlsafe(48)
+            secret = generated_secret(settings.data_dir / GENERATED_KEY_FILE)
             logger.warning(
-                "JWT_SECRET_KEY is not set: using a random key; every token dies with this "
-                "process. Set JWT_SECRET_KEY to keep sessions across restarts."
+                "JWT_SECRET_KEY is not set: signing tokens with the key generated in {} "
+                "(simulated mode only); set JWT_SECRET_KEY (32+ characters) for anything shared",
+                settings.data_dir / GENERATED_KEY_FILE,
             )
         return cls(secret=secret, expire_minutes=settings.jwt_expire_minutes)
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.app.domain.enums import Role
+from backend.app.models.strict import StrictBool
 
 Username = Annotated[
     str,
@@ -47,7 +48,7 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
     password: Password | None = None
 
 

@@ -9,15 +9,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backend.app.domain.enums import OrderStatus, OrderType, Side
+from backend.app.models.strict import JSON_INT, STOCK_CODE_PATTERN, STRICT, DecimalRule
 
-_Price = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=20, decimal_places=4)]
+# Not rounded: the tick check refuses 10.001 (INVALID_PRICE) rather than trade at 10.00.
+_Price = Annotated[Decimal, DecimalRule(le=10**9, signed=True, places=None)]
 
 
 class OrderCreate(BaseModel):
-    """A new order. `side` may come under its legacy name `action` (`hold` is refused)."""
+    """A new order. `side` may come under its legacy name `action` (`hold` is refused), which
+    the schema does not list; any other unknown field is refused (the schema says so)."""
 
     model_config = ConfigDict(
-        extra="ignore",
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"stock_code": "600519.SH", "side": "buy", "quantity": 100, "price": "1500.00",
@@ -26,9 +29,9 @@ class OrderCreate(BaseModel):
         },
     )  # fmt: skip
 
-    stock_code: Annotated[str, Field(min_length=1, max_length=32, examples=["600519.SH"])]
+    stock_code: Annotated[str, Field(pattern=STOCK_CODE_PATTERN, examples=["600519.SH"])]
     side: Side
-    quantity: Annotated[int, Field(gt=0, le=10**9, description="股数 / shares")]
+    quantity: Annotated[int, Field(gt=0, le=10**9, description="股数 / shares"), JSON_INT, STRICT]
     price: _Price | None = Field(default=None, description="限价；市价单为保护价 / limit price")
     order_type: OrderType = OrderType.LIMIT
     client_order_id: Annotated[
@@ -40,18 +43,14 @@ class OrderCreate(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _legacy_action(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("side") is None and "action" in data:
-            action = data.get("action")
-            if isinstance(action, str) and action.strip().lower() == "hold":
-                raise ValueError("action 'hold' places no order / hold 不下单")
-            data = {**data, "side": action.strip().lower() if isinstance(action, str) else action}
+        if isinstance(data, dict) and "action" in data:
+            data = dict(data)
+            action = data.pop("action")
+            if data.get("side") is None:
+                if isinstance(action, str) and action.strip().lower() == "hold":
+                    raise ValueError("action 'hold' places no order / hold 不下单")
+                data["side"] = action.strip().lower() if isinstance(action, str) else action
         return data
-
-    @model_validator(mode="after")
-    def _price_for_limit(self) -> OrderCreate:
-        if self.order_type is OrderType.LIMIT and self.price is None:
-            raise ValueError("price is required for a limit order / 限价单必须填写价格")
-        return self
 
 
 class FillRead(BaseModel):

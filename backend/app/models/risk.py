@@ -8,15 +8,34 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from backend.app.core.errors import InvalidStockCode
+from backend.app.models.strict import (
+    JSON_INT,
+    STOCK_CODE_PATTERN,
+    STRICT,
+    DecimalRule,
+    StrictBool,
+)
+from xtquant_adapter.ashare.codes import InvalidStockCode as AdapterInvalidStockCode
 from xtquant_adapter.ashare.codes import normalize_code
 
-_Money = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=4)]
-_Count = Annotated[int, Field(ge=0, le=10**12)]
-_Codes = Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=5000)]
+_Money = Annotated[Decimal, DecimalRule(le=10**16)]
+_Percent = Annotated[Decimal, DecimalRule(le=1000)]
+_Count = Annotated[int, Field(ge=0, le=10**12), JSON_INT, STRICT]
+_Codes = Annotated[list[Annotated[str, Field(pattern=STOCK_CODE_PATTERN)]], Field(max_length=5000)]
 
 
 def _normalize_codes(v: list[str] | None) -> list[str] | None:
-    return None if v is None else sorted({normalize_code(c) for c in v})
+    """Raises:
+    InvalidStockCode: (the domain error, 422 INVALID_STOCK_CODE as for an order) a code of
+        the stated form that names no code range.
+    """
+    if v is None:
+        return None
+    try:
+        return sorted({normalize_code(c) for c in v})
+    except AdapterInvalidStockCode as exc:
+        raise InvalidStockCode(str(exc)) from None
 
 
 class RiskRules(BaseModel):
@@ -51,7 +70,7 @@ class RiskRules(BaseModel):
         default=None,
         description="每日委托金额上限（元，买卖合计，仅拦截买入）/ daily turnover cap, blocks buys",
     )
-    max_price_deviation_pct: Annotated[Decimal, Field(ge=0, le=1000)] | None = Field(
+    max_price_deviation_pct: _Percent | None = Field(
         default=None, description="委托价偏离最新价的最大百分比 / max % from the last price"
     )
     blocked_codes: _Codes = Field(default_factory=list, description="禁止交易 / never traded")
@@ -79,10 +98,10 @@ class RiskRulesUpdate(BaseModel):
     max_position_value_per_stock: _Money | None = None
     max_daily_orders: _Count | None = None
     max_daily_turnover: _Money | None = None
-    max_price_deviation_pct: Annotated[Decimal, Field(ge=0, le=1000)] | None = None
+    max_price_deviation_pct: _Percent | None = None
     blocked_codes: _Codes | None = None
     allowed_codes: _Codes | None = None
-    duplicate_window_seconds: Annotated[float, Field(ge=0, le=86400)] | None = None
+    duplicate_window_seconds: Annotated[float, Field(ge=0, le=86400), STRICT] | None = None
     max_duplicate_orders: _Count | None = None
 
     _codes = field_validator("blocked_codes", "allowed_codes")(_normalize_codes)
@@ -91,7 +110,7 @@ class RiskRulesUpdate(BaseModel):
 class KillSwitchUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    trading_enabled: bool
+    trading_enabled: StrictBool
     reason: Annotated[str, Field(max_length=500)] | None = None
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
+from backend.app.core.errors import InvalidStockCode as DomainInvalidStockCode
+from backend.app.models.strict import JSON_INT, STOCK_CODE_PATTERN, STRICT, DecimalRule, IsoDate
 from xtquant_adapter.ashare.codes import InvalidStockCode, normalize_code
 
 RunMode = Literal["backtest", "trade"]
@@ -22,6 +24,12 @@ RESERVED_PARAMS: Final = frozenset({
     "get_trade_detail_data", "timetag_to_datetime", "print", "account", "accountType",
     "init", "handlebar", "after_init", "stop",
 })  # fmt: skip
+# What `_params` allows, stated in the schema: an identifier, not reserved, no dunder.
+_RESERVED_NAMES: Final[list[JsonValue]] = [*sorted(RESERVED_PARAMS)]
+PARAM_NAMES_SCHEMA: Final[dict[str, JsonValue]] = {
+    "pattern": _IDENT.pattern,
+    "not": {"anyOf": [{"enum": _RESERVED_NAMES}, {"pattern": "^__"}]},
+}
 DATA_FILE_RE: Final = re.compile(r"^[A-Za-z0-9_\-]+\.csv$")
 
 
@@ -63,23 +71,29 @@ class RunCreate(BaseModel):
 
     mode: RunMode
     params: dict[str, ParamValue] = Field(
-        default_factory=dict, description="策略参数，作为全局变量与 C.params / script parameters"
+        default_factory=dict,
+        description="策略参数，作为全局变量与 C.params / script parameters",
+        json_schema_extra={"propertyNames": PARAM_NAMES_SCHEMA},
     )
-    stock_codes: Annotated[list[str], Field(min_length=1, max_length=50)] = Field(
+    stock_codes: Annotated[
+        list[Annotated[str, Field(pattern=STOCK_CODE_PATTERN)]], Field(min_length=1, max_length=50)
+    ] = Field(
         default_factory=lambda: ["600000.SH"], description="首个为主图代码 / first is C.stock_code"
     )
     period: Literal["1d", "1m"] = "1d"
-    start: date | None = Field(default=None, description="回测开始日 / backtest first day")
-    end: date | None = Field(default=None, description="回测结束日 / backtest last day")
-    initial_cash: Annotated[Decimal, Field(gt=0, le=Decimal("1e12"), allow_inf_nan=False)] = (
-        Decimal("1000000")
+    start: IsoDate | None = Field(
+        default=None, description="回测开始日，不晚于 end / backtest first day, not after end"
     )
-    seed: Annotated[int, Field(ge=0, lt=2**63)] | None = Field(
+    end: IsoDate | None = Field(default=None, description="回测结束日 / backtest last day")
+    initial_cash: Annotated[Decimal, DecimalRule(le=10**12, positive=True)] = Decimal("1000000")
+    seed: Annotated[int, Field(ge=0, le=2**53), JSON_INT, STRICT] | None = Field(
         default=None, description="回测行情种子，默认 SIM_SEED / bar seed (default SIM_SEED)"
     )
     data_file: str | None = Field(
         default=None,
-        description="STRATEGY_DIR 下的 CSV（time,open,high,low,close,volume）替代模拟行情",
+        pattern=DATA_FILE_RE.pattern,
+        description="STRATEGY_DIR 下的 CSV（time,open,high,low,close,volume）替代模拟行情，"
+        "仅用于回测 / a CSV in STRATEGY_DIR instead of simulated bars; backtests only",
     )
 
     @field_validator("stock_codes")
@@ -87,8 +101,8 @@ class RunCreate(BaseModel):
     def _codes(cls, v: list[str]) -> list[str]:
         try:
             return unique_codes(v)
-        except InvalidStockCode as exc:
-            raise ValueError(str(exc)) from None
+        except InvalidStockCode as exc:  # of the stated form, no such code range: as orders
+            raise DomainInvalidStockCode(str(exc)) from None
 
     @field_validator("params")
     @classmethod

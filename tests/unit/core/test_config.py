@@ -94,7 +94,7 @@ def test_bad_initial_positions_are_refused(bad: str) -> None:
 
 
 def test_secrets_are_not_printed() -> None:
-    s = Settings(_env_file=None, jwt_secret_key="very-secret-key", admin_password="pw-123456")
+    s = Settings(_env_file=None, jwt_secret_key="very-secret-key" * 3, admin_password="pw-123456")
     assert "very-secret-key" not in repr(s)
     assert "pw-123456" not in repr(s)
 
@@ -108,6 +108,37 @@ def test_live_mode_needs_secret_and_userdata(tmp_path: Path) -> None:
         _env_file=None, qmt_mode="live", jwt_secret_key="k" * 32, miniqmt_userdata_path=tmp_path
     )
     assert not ok.is_simulated
+
+
+@pytest.mark.parametrize("mode", ["simulated", "live"])
+@pytest.mark.parametrize("key", ["x", "k" * 31])
+def test_a_short_jwt_key_is_refused_in_every_mode(mode: str, key: str, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match=r"JWT_SECRET_KEY is too short.*at least 32"):
+        Settings(_env_file=None, qmt_mode=mode, jwt_secret_key=key, miniqmt_userdata_path=tmp_path)
+
+
+def test_an_empty_jwt_key_means_unset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("JWT_SECRET_KEY", "")
+    assert Settings(_env_file=None).jwt_secret_key is None
+    monkeypatch.setenv("JWT_SECRET_KEY", "  ")
+    assert Settings(_env_file=None).jwt_secret_key is None
+    # ... so live mode refuses it as it refuses an unset key.
+    with pytest.raises(ValidationError, match="live mode needs JWT_SECRET_KEY"):
+        Settings(_env_file=None, qmt_mode="live", miniqmt_userdata_path=tmp_path)
+
+
+def test_serve_refuses_a_short_key_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from backend.app.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JWT_SECRET_KEY", "x")
+    result = CliRunner().invoke(app, ["serve", "--port", "1"])
+    assert result.exit_code == 2
+    assert "JWT_SECRET_KEY is too short" in result.output
 
 
 @pytest.mark.parametrize(

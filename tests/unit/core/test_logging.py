@@ -48,3 +48,22 @@ def test_sinks_and_stdlib_are_redacted() -> None:
     assert len(seen) == 2
     assert "hunter2" not in joined
     assert JWT not in joined
+
+
+def test_a_record_is_one_line_whatever_it_quotes() -> None:
+    setup_logging(Settings(_env_file=None, log_level="DEBUG"), force=True)
+    seen: list[str] = []
+    sink = logger.add(lambda m: seen.append(str(m)), level="DEBUG", format="{message} {extra}")
+    try:
+        logger.bind(who="ann\r\nWARNING | FORGED").info(
+            "user {}", "x\n2026-12-01 | ERROR | \x1b[2J"
+        )
+    finally:
+        logger.remove(sink)
+        setup_logging(Settings(_env_file=None, log_level="WARNING"), force=True)
+    assert len(seen) == 1
+    line = seen[0].rstrip("\n")
+    for raw in ("\n", "\r", "\x1b"):
+        assert raw not in line
+    assert "x\\n2026-12-01 | ERROR | \\x1b[2J" in line
+    assert "FORGED" in line  # the bound value, escaped, on the same line

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from jose import jwt
 
-from backend.app.core.config import Settings
+from backend.app.core.config import JWT_SECRET_MIN_CHARS, Settings
 from backend.app.core.errors import Unauthorized
-from backend.app.core.security import TokenCodec, hash_password, verify_password
+from backend.app.core.security import (
+    GENERATED_KEY_FILE,
+    TokenCodec,
+    hash_password,
+    verify_password,
+)
 from backend.app.domain.enums import Role
 
 
@@ -45,9 +52,22 @@ def test_token_without_exp_or_with_other_alg_is_refused() -> None:
             codec.decode(token)
 
 
-def test_random_key_when_unset_differs_per_codec() -> None:
-    settings = Settings(_env_file=None)
-    a, b = TokenCodec.from_settings(settings), TokenCodec.from_settings(settings)
+def test_unset_key_in_simulated_mode_is_generated_once_and_kept(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")
+    a = TokenCodec.from_settings(settings)
+    kept = tmp_path / "data" / GENERATED_KEY_FILE
+    assert len(kept.read_text().strip()) >= JWT_SECRET_MIN_CHARS
+    assert kept.stat().st_mode & 0o077 == 0  # owner-only
     token, _ = a.issue(username="ann", role=Role.VIEWER, version=0)
+    # A restart (a new codec on the same DATA_DIR) still accepts the token.
+    assert TokenCodec.from_settings(settings).decode(token).username == "ann"
+    # Another DATA_DIR is another key.
+    other = TokenCodec.from_settings(Settings(_env_file=None, data_dir=tmp_path / "other"))
     with pytest.raises(Unauthorized):
-        b.decode(token)
+        other.decode(token)
+
+
+def test_a_short_generated_key_file_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / GENERATED_KEY_FILE).write_text("x\n")
+    TokenCodec.from_settings(Settings(_env_file=None, data_dir=tmp_path))
+    assert len((tmp_path / GENERATED_KEY_FILE).read_text().strip()) >= JWT_SECRET_MIN_CHARS

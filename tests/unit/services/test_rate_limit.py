@@ -10,7 +10,12 @@ import pytest
 from backend.app.core.errors import RateLimited
 from backend.app.domain.actor import Actor
 from backend.app.domain.enums import Role
-from backend.app.services.risk.rate_limit import MemoryBuckets, RateLimiter, RedisBuckets
+from backend.app.services.risk.rate_limit import (
+    LOGIN_CEILING_FACTOR,
+    MemoryBuckets,
+    RateLimiter,
+    RedisBuckets,
+)
 from tests.conftest import redis_up
 
 TRADER = Actor(username="t1", role=Role.TRADER)
@@ -89,7 +94,7 @@ def test_buckets_are_per_user_and_zero_turns_them_off() -> None:
     asyncio.run(scenario())
 
 
-def test_failed_logins_lock_the_user_and_the_address() -> None:
+def test_failed_logins_lock_the_pair_and_the_address_not_the_user_elsewhere() -> None:
     clock = FakeClock()
     rl = limiter(clock, logins=3)
 
@@ -98,12 +103,34 @@ def test_failed_logins_lock_the_user_and_the_address() -> None:
             await rl.check_login(username="admin", client_ip="1.1.1.1")
             await rl.record_login_failure(username="admin", client_ip="1.1.1.1")
         with pytest.raises(RateLimited):
-            await rl.check_login(username="ADMIN", client_ip="2.2.2.2")  # same user
+            await rl.check_login(username="ADMIN", client_ip="1.1.1.1")  # same pair
         with pytest.raises(RateLimited):
             await rl.check_login(username="bob", client_ip="1.1.1.1")  # same address
+        await rl.check_login(username="admin", client_ip="2.2.2.2")  # the admin, elsewhere
         await rl.check_login(username="bob", client_ip="2.2.2.2")
         clock.now += 20  # 3 per minute: one failure back every 20 s
         await rl.check_login(username="admin", client_ip="1.1.1.1")
+
+    asyncio.run(scenario())
+
+
+def test_failures_from_many_addresses_hit_the_users_ceiling_but_not_a_known_address() -> None:
+    clock = FakeClock()
+    rl = limiter(clock, logins=3)
+
+    async def scenario() -> None:
+        await rl.record_login_success(username="admin", client_ip="10.0.0.1")  # the admin's
+        # A distributed guesser: 15 addresses, 1 failure each = the ceiling (5 x 3).
+        for i in range(LOGIN_CEILING_FACTOR * 3):
+            addr = f"203.0.113.{i}"
+            await rl.check_login(username="admin", client_ip=addr)
+            await rl.record_login_failure(username="admin", client_ip=addr)
+        with pytest.raises(RateLimited) as exc:
+            await rl.check_login(username="admin", client_ip="203.0.113.200")  # a fresh one
+        # Refilling 5x slower than the per-address limit: 100 s for one more guess.
+        assert exc.value.retry_after == pytest.approx(60 / 3 * LOGIN_CEILING_FACTOR, rel=0.01)
+        await rl.check_login(username="admin", client_ip="10.0.0.1")  # the admin gets in
+        await rl.check_login(username="bob", client_ip="203.0.113.201")  # other users too
 
     asyncio.run(scenario())
 

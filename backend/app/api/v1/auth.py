@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from backend.app.api.deps import AdminUser, CurrentUser, UsersDep, client_ip
-from backend.app.api.limits import check_login_allowed, record_login_failure
+from backend.app.api.limits import (
+    check_login_allowed,
+    record_login_failure,
+    record_login_success,
+)
 from backend.app.api.problems import request_id_of
 from backend.app.core.errors import Unauthorized
 from backend.app.domain.actor import Actor
@@ -18,10 +22,34 @@ from backend.app.models.auth import Me, Token, UserCreate, UserList, UserRead, U
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
+class LoginForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password form with the bounds the schema states (FastAPI's own reads an
+    empty `username=` as missing while its schema allows "")."""
+
+    def __init__(
+        self,
+        *,
+        username: Annotated[str, Form(min_length=1, max_length=256)],
+        password: Annotated[str, Form(min_length=1, max_length=1024)],
+        grant_type: Annotated[str | None, Form(max_length=64)] = None,
+        scope: Annotated[str, Form(max_length=1024)] = "",
+        client_id: Annotated[str | None, Form(max_length=256)] = None,
+        client_secret: Annotated[str | None, Form(max_length=256)] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
+
+
 @router.post("/token", response_model=Token)
 async def login(
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Depends()],
     users: UsersDep,
 ) -> Token:
     """登录，换取访问令牌 / Log in with the OAuth2 password form and get a bearer token."""
@@ -33,10 +61,12 @@ async def login(
     )
     await check_login_allowed(request, form.username)  # 429 after too many failures
     try:
-        return await users.login(username=form.username, password=form.password, actor=who)
+        token = await users.login(username=form.username, password=form.password, actor=who)
     except Unauthorized:
         await record_login_failure(request, form.username)
         raise
+    await record_login_success(request, form.username)
+    return token
 
 
 @router.get("/me", response_model=Me)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Path, Query
 
 from backend.app.api.deps import TradingDep, ViewerUser
 from backend.app.models.market import Bars, Instrument, Quote, TradingDays
+from backend.app.models.strict import STOCK_CODE_PATTERN
 from backend.app.services.calendar import trading_days
 
 router = APIRouter(prefix="/market", tags=["market"])
-Code = Annotated[str, Path(max_length=32, examples=["600519.SH"])]
+Code = Annotated[str, Path(pattern=STOCK_CODE_PATTERN, examples=["600519.SH"])]
 
 
 @router.get("/calendar", response_model=TradingDays)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from backend.app.api.deps import AdminUser, AuditDep, RiskDep, ViewerUser
+from backend.app.domain.ids import CURSOR_PATTERN
 from backend.app.models.risk import (
     AuditPage,
     KillSwitchRead,
@@ -15,6 +15,7 @@ from backend.app.models.risk import (
     RiskRules,
     RiskRulesUpdate,
 )
+from backend.app.models.strict import IsoDateTime
 
 router = APIRouter(prefix="/trading", tags=["risk"])
 
@@ -54,9 +55,9 @@ async def get_audit(
         Query(max_length=48, description="`order.place`, or a prefix such as `order`"),
     ] = None,
     username: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601 with offset")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="ISO 8601 with offset")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
 ) -> AuditPage:
     """Who placed, cancelled or changed what, when, from where, with what outcome; newest
     first."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse
 
 from backend.app.api.deps import TraderUser, ViewerUser
+from backend.app.domain.ids import MAX_ID
 from backend.app.models.strategies import RunCreate, RunList, RunRead, StrategyList, StrategyRead
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ async def get_strategies(request: Request) -> StrategyService:
 
 
 StrategiesDep = Annotated["StrategyService", Depends(get_strategies)]
-RunId = Annotated[int, Path(ge=1, le=2**62)]
+RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
 StrategyName = Annotated[str, Path(min_length=1, max_length=128)]
 
 router = APIRouter(prefix="/strategies", tags=["strategies"])

@@ -15,24 +15,20 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from backend.app.api.deps import authenticate_token
-from backend.app.core.errors import EventsExpired, Unauthorized
+from backend.app.api.v1.stream_guard import (
+    CLOSE_UNAUTHORIZED,
+    authenticate_stream,
+    close,
+    until_revoked,
+)
+from backend.app.core.errors import EventsExpired
+from backend.app.domain.enums import Role
+from backend.app.domain.masking import for_role
 from backend.app.services.event_log import EventLog
 
 router = APIRouter(prefix="/trading", tags=["trading"])
-AUTH_TIMEOUT = 10.0
-CLOSE_UNAUTHORIZED = 4401
 CLOSE_EXPIRED = 4410  # `since` is older than the retained log (HTTP would say 410)
 REPLAY_PAGE = 500
-
-
-async def _token(ws: WebSocket, token: str | None) -> str:
-    if token:
-        return token
-    with contextlib.suppress(TimeoutError, ValueError, KeyError, TypeError):
-        first: Any = await asyncio.wait_for(ws.receive_json(), AUTH_TIMEOUT)
-        return str(first.get("token") or "")
-    return ""
 
 
 async def _until_closed(ws: WebSocket) -> None:
@@ -44,14 +40,17 @@ async def _until_closed(ws: WebSocket) -> None:
 class _Sender:
     """Sends events strictly after `last`, reading the log for whatever the bus skipped."""
 
-    def __init__(self, ws: WebSocket, log: EventLog, last: int) -> None:
-        self.ws, self.log, self.last = ws, log, last
+    def __init__(self, ws: WebSocket, log: EventLog, last: int, role: Role) -> None:
+        self.ws, self.log, self.last, self.role = ws, log, last, role
+
+    async def _send(self, event: dict[str, Any]) -> None:
+        await self.ws.send_json(for_role(event, self.role))  # viewers: account id masked
 
     async def replay(self) -> None:
         while True:
             rows, _ = await self.log.read(self.last, REPLAY_PAGE)
             for r in rows:
-                await self.ws.send_json({"seq": r.seq, "type": r.type, "data": r.data})
+                await self._send({"seq": r.seq, "type": r.type, "data": r.data})
                 self.last = r.seq
             if len(rows) < REPLAY_PAGE:
                 return
@@ -62,23 +61,22 @@ class _Sender:
             return  # replayed already
         if seq > self.last + 1:
             for r in await self.log.between(self.last, seq - 1):
-                await self.ws.send_json({"seq": r.seq, "type": r.type, "data": r.data})
+                await self._send({"seq": r.seq, "type": r.type, "data": r.data})
                 self.last = r.seq
-        await self.ws.send_json(event)
+        await self._send(event)
         self.last = seq
 
 
 @router.websocket("/stream")
 async def stream(ws: WebSocket, token: str | None = None, since: int | None = None) -> None:
-    """Token as `?token=` or a first message `{"token": ...}`; a bad one closes with 4401.
+    """Token as `?token=` or a first message `{"token": ...}`; a bad one closes with 4401, a
+    malformed first message with 4400, a revoked token later with 4401.
     `?since=<seq>` replays what came after it first; an expired one closes with 4410."""
     await ws.accept()
-    try:
-        actor = await authenticate_token(ws, await _token(ws, token))
-    except (Unauthorized, WebSocketDisconnect):
-        with contextlib.suppress(RuntimeError):
-            await ws.close(code=CLOSE_UNAUTHORIZED, reason="unauthorized")
+    authed = await authenticate_stream(ws, token)
+    if authed is None:
         return
+    actor, token = authed
     state = ws.app.state
     log: EventLog = state.event_log
     async with state.events.subscribe() as sub:
@@ -91,23 +89,29 @@ async def stream(ws: WebSocket, token: str | None = None, since: int | None = No
                 await ws.close(code=CLOSE_EXPIRED, reason=exc.code)
             return
         # The greeting is not an event of the log: its seq is where this stream starts after.
-        await ws.send_json({"seq": start, "type": "connection", "data": {
+        await ws.send_json(for_role({"seq": start, "type": "connection", "data": {
             "connected": state.qmt.is_connected(), "detail": "subscribed",
             "mode": state.settings.qmt_mode, "account_id": state.qmt.account_id,
             "user": actor.username,
-        }})  # fmt: skip
-        sender = _Sender(ws, log, start)
+        }}, actor.role))  # fmt: skip
+        sender = _Sender(ws, log, start, actor.role)
         closed = asyncio.create_task(_until_closed(ws))
+        revoked = asyncio.create_task(until_revoked(ws, token, actor))
         try:
             await sender.replay()
             while True:
                 nxt = asyncio.create_task(sub.get())
-                done, _ = await asyncio.wait({nxt, closed}, return_when=asyncio.FIRST_COMPLETED)
-                if closed in done:
+                done, _ = await asyncio.wait(
+                    {nxt, closed, revoked}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if closed in done or revoked in done:
                     nxt.cancel()
+                    if revoked in done:
+                        await close(ws, CLOSE_UNAUTHORIZED, "token revoked")
                     return
                 await sender.live(nxt.result())
         except (WebSocketDisconnect, RuntimeError):
             return
         finally:
             closed.cancel()
+            revoked.cancel()

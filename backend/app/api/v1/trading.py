@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -11,6 +10,8 @@ from backend.app.api.deps import OrderTrader, TraderUser, TradingDep, ViewerUser
 from backend.app.api.limits import rate_limit_orders
 from backend.app.domain.actor import Actor
 from backend.app.domain.enums import Side
+from backend.app.domain.ids import CURSOR_PATTERN, MAX_ID
+from backend.app.domain.masking import mask_account, sees_account
 from backend.app.models.orders import (
     OrderCreate,
     OrderDetail,
@@ -20,6 +21,7 @@ from backend.app.models.orders import (
     OrderStatusFilter,
     TradePage,
 )
+from backend.app.models.strict import STOCK_CODE_PATTERN, IsoDateTime
 from backend.app.models.trading import (
     AccountInfo,
     ExternalOrderPage,
@@ -40,16 +42,21 @@ class JSONBytes(Response):
     media_type = "application/json"
 
 
-OrderId = Annotated[int, Path(ge=1, le=2**62)]
+OrderId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(max_length=32, description="上一页的 next_cursor")]
-Since = Annotated[datetime | None, Query(description="ISO 8601 with offset")]
+Cursor = Annotated[
+    str | None, Query(pattern=CURSOR_PATTERN, description="上一页的 next_cursor / next_cursor")
+]
+Since = Annotated[IsoDateTime | None, Query(description="ISO 8601 with offset")]
 
 
 @router.get("/status", response_model=TradingStatus)
-async def get_status(trading: TradingDep, _: ViewerUser) -> TradingStatus:
-    """Mode, broker connection, kill switch, account and the market session."""
-    return trading.get_status()
+async def get_status(trading: TradingDep, user: ViewerUser) -> TradingStatus:
+    """Mode, broker connection, kill switch, account (masked for viewers) and the session."""
+    status = trading.get_status()
+    if sees_account(user.role):
+        return status
+    return status.model_copy(update={"account_id": mask_account(status.account_id)})
 
 
 _PLACED = {
@@ -98,6 +105,7 @@ async def placed_response(
 
 router.add_api_route(
     "/place-order", place_order, methods=["POST"], response_model=OrderPlaced, status_code=201,
+    responses={200: {"model": OrderPlaced, "description": "A repeat: the existing order"}},
     deprecated=True, summary="Place Order (legacy path)",
     description="The same as `POST /trading/order`.",
 )  # fmt: skip
@@ -108,7 +116,7 @@ async def list_orders(
     trading: TradingDep,
     _: ViewerUser,
     status: Annotated[OrderStatusFilter | None, Query(description="`open` 或状态名")] = None,
-    stock_code: Annotated[str | None, Query(max_length=32)] = None,
+    stock_code: Annotated[str | None, Query(pattern=STOCK_CODE_PATTERN)] = None,
     side: Side | None = None,
     since: Since = None,
     limit: Limit = 100,
@@ -146,8 +154,8 @@ async def list_external_orders(trading: TradingDep, _: ViewerUser) -> ExternalOr
 async def list_trades(
     trading: TradingDep,
     _: ViewerUser,
-    order_id: Annotated[int | None, Query(ge=1)] = None,
-    stock_code: Annotated[str | None, Query(max_length=32)] = None,
+    order_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    stock_code: Annotated[str | None, Query(pattern=STOCK_CODE_PATTERN)] = None,
     since: Since = None,
     limit: Limit = 100,
     cursor: Cursor = None,
@@ -165,6 +173,10 @@ async def get_positions(trading: TradingDep, _: ViewerUser) -> PositionPage:
 
 
 @router.get("/account-info", response_model=AccountInfo)
-async def get_account_info(trading: TradingDep, _: ViewerUser) -> AccountInfo:
-    """Cash, frozen cash, market value, total value and profit/loss."""
-    return await trading.get_account_info()
+async def get_account_info(trading: TradingDep, user: ViewerUser) -> AccountInfo:
+    """Cash, frozen cash, market value, total value and profit/loss; the account id is
+    masked for viewers."""
+    info = await trading.get_account_info()
+    if sees_account(user.role):
+        return info
+    return info.model_copy(update={"account_id": mask_account(info.account_id)})

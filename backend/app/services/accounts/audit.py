@@ -6,8 +6,6 @@ ids are masked to their last four characters before anything is written.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -23,17 +21,14 @@ from backend.app.db.repositories import audit as repo
 from backend.app.db.session import Database
 from backend.app.db.tables import AuditEntry
 from backend.app.domain.actor import Actor
+from backend.app.domain.ids import id_from_text
+from backend.app.domain.masking import mask_account
 from backend.app.models.risk import AuditEntryRead, AuditPage
 
 _SECRET_KEY = re.compile(r"pass(word|wd)?|token|secret|authorization|api[_-]?key", re.IGNORECASE)
 _ACCOUNT_KEY = re.compile(r"(^|_)account(_id)?$", re.IGNORECASE)
 MAX_LIMIT = 500
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def mask_account(value: str) -> str:
-    """`SIM000001` -> `*****0001`: enough to tell accounts apart, not enough to use one."""
-    return "*" * max(len(value) - 4, 0) + value[-4:] if len(value) > 4 else "*" * len(value)
 
 
 def _clean(value: Any) -> Any:
@@ -67,21 +62,17 @@ def sanitize(detail: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def encode_cursor(entry_id: int) -> str:
-    return base64.urlsafe_b64encode(f"a:{entry_id}".encode()).decode().rstrip("=")
+    return str(entry_id)
 
 
 def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, num = raw.partition(":")
-        if prefix != "a" or not num.isdigit():
-            raise ValueError(cursor)
-        return int(num)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+    entry_id = id_from_text(cursor)
+    if entry_id is None:
         raise ValidationFailed(
             "cursor 无效，请用上一页的 next_cursor / invalid cursor: pass next_cursor as given",
             errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "value_error"}],
-        ) from exc
+        )
+    return entry_id
 
 
 def _read(entry: AuditEntry) -> AuditEntryRead:

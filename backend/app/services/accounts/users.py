@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 
 from anyio import to_thread
 from loguru import logger
@@ -39,6 +42,36 @@ class UserService:
         self._audit = audit
         self._verified: dict[str, tuple[float, str, Role]] = {}  # token -> (until, name, role)
         self._user_changes = 0  # a check that read the user before a change must not cache it
+        # Open sessions (WebSocket streams) per username: set when that user changes, so the
+        # stream re-checks its token at once instead of at its next periodic check.
+        self._watchers: dict[str, set[asyncio.Event]] = {}
+        # Told about each change made here (RiskStateSync tells the other processes).
+        self._change_listeners: list[Callable[[str], Awaitable[None]]] = []
+
+    @contextmanager
+    def watch(self, username: str) -> Iterator[asyncio.Event]:
+        """An event set whenever `username` is changed, here or (via Redis) in another process."""
+        event = asyncio.Event()
+        self._watchers.setdefault(username, set()).add(event)
+        try:
+            yield event
+        finally:
+            watchers = self._watchers.get(username)
+            if watchers is not None:
+                watchers.discard(event)
+                if not watchers:
+                    del self._watchers[username]
+
+    def add_change_listener(self, listener: Callable[[str], Awaitable[None]]) -> None:
+        self._change_listeners.append(listener)
+
+    def user_changed(self, username: str) -> None:
+        """Forget verified tokens and wake `username`'s open sessions (another process's
+        change arrives here too)."""
+        self._user_changes += 1
+        self._verified.clear()
+        for event in self._watchers.get(username, ()):
+            event.set()
 
     async def login(self, *, username: str, password: str, actor: Actor | None = None) -> Token:
         """Check the password and issue an access token.
@@ -60,15 +93,18 @@ class UserService:
         )
         return Token(access_token=token, expires_in=lifetime)
 
-    async def authenticate(self, *, token: str, client_ip: str = "", request_id: str = "") -> Actor:
-        """Turn a bearer token into the Actor it speaks for.
+    async def authenticate(
+        self, *, token: str, client_ip: str = "", request_id: str = "", fresh: bool = False
+    ) -> Actor:
+        """Turn a bearer token into the Actor it speaks for; `fresh` reads the user row even
+        when the token was verified a moment ago (an open stream's periodic re-check).
 
         Raises:
             Unauthorized: bad or expired token, or the user was removed, disabled, demoted
                 or changed password since the token was issued.
         """
         now = time.monotonic()
-        hit = self._verified.get(token)
+        hit = None if fresh else self._verified.get(token)
         if hit is not None and hit[0] > now:
             return Actor(username=hit[1], role=hit[2], client_ip=client_ip, request_id=request_id)
         claims = self._tokens.decode(token)
@@ -150,8 +186,12 @@ class UserService:
         try:
             return await self._db.run(update)
         finally:
-            self._user_changes += 1
-            self._verified.clear()
+            self.user_changed(username)
+            for listener in self._change_listeners:
+                try:
+                    await listener(username)
+                except Exception as exc:  # the change is made; other processes poll anyway
+                    logger.warning("user change of {!r} not announced: {}", username, exc)
 
     async def ensure_admin(self, *, username: str, password: str | None) -> str | None:
         """Create the first admin when there are no users. Returns a generated password, if any."""

@@ -13,6 +13,7 @@ from backend.app.db.repositories import orders as order_repo
 from backend.app.db.repositories import trades as trade_repo
 from backend.app.db.session import Database
 from backend.app.domain.enums import MarketSession
+from backend.app.domain.ids import id_from_text
 from backend.app.models.orders import OrderDetail, OrderPage, TradePage
 from backend.app.models.trading import AccountInfo, PositionPage, PositionRead, TradingStatus
 from backend.app.services.broker.service import QMTService
@@ -68,7 +69,8 @@ def account_info(
 def _cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
-    if not cursor.isdigit():
+    before = id_from_text(cursor)
+    if before is None:
         raise ValidationFailed(
             "cursor 无效 / invalid cursor",
             errors=[
@@ -79,7 +81,7 @@ def _cursor(cursor: str | None) -> int | None:
                 }
             ],
         )
-    return int(cursor)
+    return before
 
 
 SESSIONS_ENFORCED = (

@@ -166,6 +166,10 @@ class OrderValidator:
         market = req.order_type is OrderType.MARKET
         up, down = _d(detail.get("UpStopPrice")), _d(detail.get("DownStopPrice"))
         price = req.price
+        if price is None and not market:
+            # A business rule, not a shape the schema can state: INVALID_PRICE, not a 422
+            # VALIDATION_ERROR for a request the OpenAPI document calls valid.
+            raise InvalidPrice("限价单必须填写价格 / price is required for a limit order")
         band = (down, up) if up is not None and down is not None else None
         sec = security_from_detail(code, detail)
         refusal = check_order(

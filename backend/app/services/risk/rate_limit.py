@@ -1,4 +1,12 @@
-"""Token-bucket rate limits: orders+cancels per user, failed logins per user and per address.
+"""Token-bucket rate limits: orders+cancels per user; failed logins per (user, address), per
+address, and a per-user ceiling that addresses the user logged in from before are exempt of.
+
+Why three login buckets: one per user alone let anyone, anywhere, keep the admin out with
+ten wrong passwords a minute. Now an attacker only spends their own (user, address) and
+address buckets; across all addresses a user's failures hit a ceiling (LOGIN_CEILING_FACTOR
+times the per-minute limit, refilling LOGIN_CEILING_FACTOR times slower), which bounds a
+distributed guesser but does not stop the user from an address that logged in as them in
+the last KNOWN_ADDRESS_DAYS days.
 
 In-process by default. With `REDIS_URL` the buckets live in Redis and one Lua script
 updates each atomically, so several server processes enforce one limit. Should Redis stop
@@ -42,10 +50,19 @@ class Decision:
         }
 
 
+LOGIN_CEILING_FACTOR = 5
+KNOWN_ADDRESS_DAYS = 30
+
+
 class Buckets(Protocol):
-    """Storage of token buckets. `cost=0` peeks: allowed iff a whole token is left."""
+    """Storage of token buckets (`cost=0` peeks: allowed iff a whole token is left) and of
+    remembered keys that expire."""
 
     async def take(self, key: str, *, rate: float, burst: int, cost: int = 1) -> Decision: ...
+
+    async def remember(self, key: str, *, seconds: float) -> None: ...
+
+    async def remembered(self, key: str) -> bool: ...
 
     async def close(self) -> None: ...
 
@@ -75,6 +92,18 @@ class MemoryBuckets:
         self._clock = clock
         self._state: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
+        self._memory: dict[str, float] = {}  # key -> expires at
+
+    async def remember(self, key: str, *, seconds: float) -> None:
+        now = self._clock()
+        if len(self._memory) >= self.MAX_KEYS and key not in self._memory:
+            self._memory = {k: t for k, t in self._memory.items() if t > now}
+            if len(self._memory) >= self.MAX_KEYS:
+                self._memory.clear()
+        self._memory[key] = now + seconds
+
+    async def remembered(self, key: str) -> bool:
+        return self._memory.get(key, float("-inf")) > self._clock()
 
     def take_sync(self, key: str, *, rate: float, burst: int, cost: int = 1) -> Decision:
         with self._lock:
@@ -97,6 +126,7 @@ class MemoryBuckets:
 
     async def close(self) -> None:
         self._state.clear()
+        self._memory.clear()
 
 
 # KEYS[1] bucket; ARGV rate, burst, cost. Redis' own clock, so every process agrees.
@@ -155,6 +185,18 @@ class RedisBuckets:
             retry_after=0.0 if int(allowed) else (need - tokens) / rate,
         )
 
+    async def remember(self, key: str, *, seconds: float) -> None:
+        try:
+            await self._redis.set(self._prefix + key, b"1", px=max(1, int(seconds * 1000)))
+        except Exception:
+            await self._fallback.remember(key, seconds=seconds)
+
+    async def remembered(self, key: str) -> bool:
+        try:
+            return bool(await self._redis.exists(self._prefix + key))
+        except Exception:
+            return await self._fallback.remembered(key)
+
     async def close(self) -> None:
         await self._redis.aclose()
 
@@ -208,37 +250,59 @@ class RateLimiter:
             )
         return d
 
-    def _login_keys(self, username: str, client_ip: str) -> list[str]:
-        keys = [f"login:user:{username.strip().lower()[:64]}"]
+    def _login_buckets(
+        self, username: str, client_ip: str, *, known: bool
+    ) -> list[tuple[str, float, int]]:
+        """(key, rate per second, burst) of each bucket a failed login spends."""
+        user = username.strip().lower()[:64]
+        per_s, burst = self.logins_per_minute / 60.0, self.logins_per_minute
+        out = [(f"login:pair:{user}:{client_ip}", per_s, burst)]
         if client_ip:
-            keys.append(f"login:ip:{client_ip}")
-        return keys
+            out.append((f"login:ip:{client_ip}", per_s, burst))
+        if not known:
+            ceiling = burst * LOGIN_CEILING_FACTOR
+            out.append((f"login:user:{user}", per_s / LOGIN_CEILING_FACTOR, ceiling))
+        return out
+
+    async def _known(self, username: str, client_ip: str) -> bool:
+        user = username.strip().lower()[:64]
+        return bool(client_ip) and await self._buckets.remembered(f"login:ok:{user}:{client_ip}")
 
     async def check_login(self, *, username: str, client_ip: str) -> None:
-        """Refuse a login attempt while the user or the address has no failures left.
+        """Refuse a login attempt while this (user, address), this address, or (from an
+        address the user never logged in from) the user as a whole has no failures left.
 
         Raises:
-            RateLimited: too many failed logins for this user or from this address.
+            RateLimited: too many failed logins.
         """
         if self.logins_per_minute <= 0:
             return
-        rate, burst = self.logins_per_minute / 60.0, self.logins_per_minute
-        for key in self._login_keys(username, client_ip):
+        known = await self._known(username, client_ip)
+        for key, rate, burst in self._login_buckets(username, client_ip, known=known):
             d = await self._buckets.take(key, rate=rate, burst=burst, cost=0)
             if not d.allowed:
                 raise _limited(
                     d,
-                    f"登录失败次数过多（每分钟 {burst} 次）/ too many failed logins "
-                    f"({burst} per minute)",
+                    f"登录失败次数过多（每分钟 {self.logins_per_minute} 次）/ too many failed "
+                    f"logins ({self.logins_per_minute} per minute)",
                 )
 
     async def record_login_failure(self, *, username: str, client_ip: str) -> None:
-        """Spend one failure token for the user and one for the address."""
+        """Spend one failure token in each bucket of this attempt."""
         if self.logins_per_minute <= 0:
             return
-        rate, burst = self.logins_per_minute / 60.0, self.logins_per_minute
-        for key in self._login_keys(username, client_ip):
+        known = await self._known(username, client_ip)
+        for key, rate, burst in self._login_buckets(username, client_ip, known=known):
             await self._buckets.take(key, rate=rate, burst=burst, cost=1)
+
+    async def record_login_success(self, *, username: str, client_ip: str) -> None:
+        """Remember the address: the per-user ceiling no longer applies from it."""
+        if self.logins_per_minute <= 0 or not client_ip:
+            return
+        user = username.strip().lower()[:64]
+        await self._buckets.remember(
+            f"login:ok:{user}:{client_ip}", seconds=KNOWN_ADDRESS_DAYS * 86400
+        )
 
     async def close(self) -> None:
         await self._buckets.close()

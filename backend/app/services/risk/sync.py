@@ -12,6 +12,10 @@ the others take it over here:
   Redis is down the subscriber retries with backoff and polling carries on alone.
 
 Both loops log errors and keep going; `RiskEngine.check()` never waits for either.
+
+The same channel carries user changes (`{"user": name}`): a user disabled, demoted or given
+a new password in one process has their open streams re-checked in every other at once
+(without Redis each stream re-checks its token every couple of seconds by itself).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from loguru import logger
@@ -49,6 +54,7 @@ class RiskStateSync:
         self._db_failing = False
         self._redis_failing = False
         self.listening = False  # subscribed to CHANNEL right now
+        self._user_listeners: list[Callable[[str], None]] = []
         self.refresh_errors = 0  # refreshes that failed (database errors), for tests and logs
 
     async def start(self) -> None:
@@ -64,6 +70,22 @@ class RiskStateSync:
             self._risk.add_change_listener(self._publish)
             self._tasks.append(asyncio.create_task(self._listen(), name="risk-sync-redis"))
         self._tasks.append(asyncio.create_task(self._poll(), name="risk-sync-poll"))
+
+    def add_user_listener(self, listener: Callable[[str], None]) -> None:
+        """Called with the username of each user change another process announces."""
+        self._user_listeners.append(listener)
+
+    async def announce_user_change(self, username: str) -> None:
+        """Tell the other processes (no-op without Redis: their streams poll)."""
+        if self._redis is not None:
+            await self._redis.publish(self._channel, json.dumps({"user": username}))
+
+    def _user_note(self, data: Any) -> str | None:
+        try:
+            note = json.loads(data)
+            return str(note["user"]) if isinstance(note, dict) and "user" in note else None
+        except (ValueError, TypeError):
+            return None
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -113,6 +135,14 @@ class RiskStateSync:
         except (ValueError, TypeError, KeyError):
             return False  # unreadable: refresh to be safe
 
+    async def _on_message(self, data: Any) -> None:
+        user = self._user_note(data)
+        if user is not None:
+            for listener in self._user_listeners:
+                listener(user)
+        elif not self._already_held(data):
+            await self.refresh()
+
     async def _listen(self) -> None:
         backoff = 0.5
         while True:
@@ -129,8 +159,8 @@ class RiskStateSync:
                             self._redis_failing = False
                             logger.info("risk sync: Redis is back, listening on {}", self._channel)
                         await self.refresh()  # anything published while we were away
-                    elif msg["type"] == "message" and not self._already_held(msg["data"]):
-                        await self.refresh()
+                    elif msg["type"] == "message":
+                        await self._on_message(msg["data"])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
