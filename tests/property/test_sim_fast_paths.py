@@ -19,17 +19,27 @@ schedules = st.builds(
 
 
 @settings(max_examples=300)
-@given(schedules, st.sampled_from(CODES), st.sampled_from(["buy", "sell"]), money,
-       st.dates(date(2023, 1, 1), date(2026, 12, 31)))
+@given(
+    schedules,
+    st.sampled_from(CODES),
+    st.sampled_from(["buy", "sell"]),
+    money,
+    st.dates(date(2023, 1, 1), date(2026, 12, 31)),
+)
 def test_order_fee_total_is_the_sum_of_the_parts(schedule, code, side, value, on) -> None:  # type: ignore[no-untyped-def]
-    assert order_fee_total(schedule, code, side, value, on=on) == order_fees(
-        schedule, code, side, value, on=on
-    ).total
+    assert (
+        order_fee_total(schedule, code, side, value, on=on)
+        == order_fees(schedule, code, side, value, on=on).total
+    )
 
 
 @settings(max_examples=100)
-@given(schedules, st.sampled_from(CODES), st.sampled_from(["buy", "sell"]),
-       st.lists(money, min_size=1, max_size=8))
+@given(
+    schedules,
+    st.sampled_from(CODES),
+    st.sampled_from(["buy", "sell"]),
+    st.lists(money, min_size=1, max_size=8),
+)
 def test_per_fill_fees_telescope(schedule, code, side, fills) -> None:  # type: ignore[no-untyped-def]
     """The simulator charges each fill `order_fee_total(new cumulative) - fees so far`; that
     equals the per-fill `fill_fees` breakdown, fill by fill."""

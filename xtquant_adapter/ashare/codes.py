@@ -120,9 +120,7 @@ def normalize_code(raw: str) -> str:
     else:
         raise InvalidStockCode(raw, "格式应为 600519.SH / expected a form like 600519.SH")
     if _lookup(digits, exchange) is None:
-        raise InvalidStockCode(
-            raw, f"{exchange} 无此代码段 / no such code range on {exchange}"
-        )
+        raise InvalidStockCode(raw, f"{exchange} 无此代码段 / no such code range on {exchange}")
     return f"{digits}.{exchange}"
 
 

@@ -84,13 +84,21 @@ class Store:
         if day is None:
             return self._db.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
         return self._db.execute(
-            f"SELECT * FROM {table} WHERE day = ? ORDER BY rowid", (day,)  # noqa: S608
+            f"SELECT * FROM {table} WHERE day = ? ORDER BY rowid",
+            (day,),  # noqa: S608
         ).fetchall()
 
-    def write(self, *, meta: dict[str, str], orders: Iterable[tuple[Any, ...]] = (),
-              trades: Iterable[tuple[Any, ...]] = (), positions: Iterable[tuple[Any, ...]] = (),
-              dropped: Iterable[str] = (), quotes: Iterable[tuple[Any, ...]] = (),
-              bars: Iterable[tuple[Any, ...]] = ()) -> None:
+    def write(
+        self,
+        *,
+        meta: dict[str, str],
+        orders: Iterable[tuple[Any, ...]] = (),
+        trades: Iterable[tuple[Any, ...]] = (),
+        positions: Iterable[tuple[Any, ...]] = (),
+        dropped: Iterable[str] = (),
+        quotes: Iterable[tuple[Any, ...]] = (),
+        bars: Iterable[tuple[Any, ...]] = (),
+    ) -> None:
         """Apply one batch atomically."""
         db = self._db
         db.execute("BEGIN")

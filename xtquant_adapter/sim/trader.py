@@ -53,8 +53,14 @@ class SimulatedXtQuantTrader:
     `config.tick_interval_seconds`; with a `ManualClock` nothing moves until `step()`/`advance()`.
     """
 
-    def __init__(self, path: str | Path, session: int, *, config: SimConfig | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        session: int,
+        *,
+        config: SimConfig | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.path, self.session_id = Path(path), session
         self.config = config or SimConfig()
         self.clock: Clock = clock or SystemClock()
@@ -94,8 +100,9 @@ class SimulatedXtQuantTrader:
             return
         self._push.start()
         if not isinstance(self.clock, ManualClock):
-            self._market_thread = threading.Thread(target=self._market_loop, name="sim-market",
-                                                   daemon=True)
+            self._market_thread = threading.Thread(
+                target=self._market_loop, name="sim-market", daemon=True
+            )
             self._market_thread.start()
         with self._lock:
             self._collect()  # a fresh account's opening books reach the store at once
@@ -123,8 +130,10 @@ class SimulatedXtQuantTrader:
         if not self._mine(account):
             return -1
         with self._lock:
-            self._push.push("on_account_status", XtAccountStatus(
-                self.config.account_id, xc.SECURITY_ACCOUNT, xc.ACCOUNT_STATUS_OK))
+            self._push.push(
+                "on_account_status",
+                XtAccountStatus(self.config.account_id, xc.SECURITY_ACCOUNT, xc.ACCOUNT_STATUS_OK),
+            )
         return 0
 
     def unsubscribe(self, account: AccountLike) -> int:
@@ -149,32 +158,76 @@ class SimulatedXtQuantTrader:
             self._push.flush_inline()
 
     # ---- orders ---------------------------------------------------------------------------------
-    def order_stock(self, account: AccountLike, stock_code: str, order_type: int,
-                    order_volume: int, price_type: int, price: float, strategy_name: str = "",
-                    order_remark: str = "") -> int:
+    def order_stock(
+        self,
+        account: AccountLike,
+        stock_code: str,
+        order_type: int,
+        order_volume: int,
+        price_type: int,
+        price: float,
+        strategy_name: str = "",
+        order_remark: str = "",
+    ) -> int:
         if not self._usable(account):
             return -1
         with self._lock:
-            o = self._place(stock_code, order_type, order_volume, price_type, price,
-                            strategy_name, order_remark, 0)
+            o = self._place(
+                stock_code,
+                order_type,
+                order_volume,
+                price_type,
+                price,
+                strategy_name,
+                order_remark,
+                0,
+            )
             gen = self._collect()
         self._push.wait_committed(gen)
         return int(o.order_id)
 
-    def order_stock_async(self, account: AccountLike, stock_code: str, order_type: int,
-                          order_volume: int, price_type: int, price: float,
-                          strategy_name: str = "", order_remark: str = "") -> int:
+    def order_stock_async(
+        self,
+        account: AccountLike,
+        stock_code: str,
+        order_type: int,
+        order_volume: int,
+        price_type: int,
+        price: float,
+        strategy_name: str = "",
+        order_remark: str = "",
+    ) -> int:
         if not self._usable(account):
             return -1
         with self._lock:
             self._seq += 1
             seq, start = self._seq, len(self._ex.out)
-            o = self._place(stock_code, order_type, order_volume, price_type, price,
-                            strategy_name, order_remark, seq)
+            o = self._place(
+                stock_code,
+                order_type,
+                order_volume,
+                price_type,
+                price,
+                strategy_name,
+                order_remark,
+                seq,
+            )
             # The response precedes the order's pushes, as xtquant parks errors behind it.
-            self._ex.out.insert(start, ("on_order_stock_async_response", _order_response(
-                xc.SECURITY_ACCOUNT, self.config.account_id, o.order_id, strategy_name,
-                order_remark, "", seq)))
+            self._ex.out.insert(
+                start,
+                (
+                    "on_order_stock_async_response",
+                    _order_response(
+                        xc.SECURITY_ACCOUNT,
+                        self.config.account_id,
+                        o.order_id,
+                        strategy_name,
+                        order_remark,
+                        "",
+                        seq,
+                    ),
+                ),
+            )
             self._collect()
         return seq
 
@@ -196,18 +249,38 @@ class SimulatedXtQuantTrader:
             seq, start = self._seq, len(self._ex.out)
             now = self._sync_time()
             result = self._ex.cancel(now, self._session, int(order_id), seq)
-            self._ex.out.insert(start, ("on_cancel_order_stock_async_response",
-                                        XtCancelOrderResponse(
-                                            xc.SECURITY_ACCOUNT, self.config.account_id, result,
-                                            int(order_id), f"{int(order_id):08d}", seq)))
+            self._ex.out.insert(
+                start,
+                (
+                    "on_cancel_order_stock_async_response",
+                    XtCancelOrderResponse(
+                        xc.SECURITY_ACCOUNT,
+                        self.config.account_id,
+                        result,
+                        int(order_id),
+                        f"{int(order_id):08d}",
+                        seq,
+                    ),
+                ),
+            )
             self._collect()
         return seq
 
-    def _place(self, code: str, order_type: int, volume: int, price_type: int, price: float,
-               strategy: str, remark: str, seq: int) -> Any:
+    def _place(
+        self,
+        code: str,
+        order_type: int,
+        volume: int,
+        price_type: int,
+        price: float,
+        strategy: str,
+        remark: str,
+        seq: int,
+    ) -> Any:
         now = self._sync_time()
-        return self._ex.place(now, self._session, code, order_type, volume,
-                              price_type, price, strategy, remark, seq)
+        return self._ex.place(
+            now, self._session, code, order_type, volume, price_type, price, strategy, remark, seq
+        )
 
     # ---- queries --------------------------------------------------------------------------------
     def query_stock_asset(self, account: AccountLike) -> Any:
@@ -226,8 +299,11 @@ class SimulatedXtQuantTrader:
             return []
         with self._lock:
             b = self._ex.books
-            return [order_record(b, o) for o in b.orders.values()
-                    if not cancelable_only or o.status in CANCELABLE_STATUSES]
+            return [
+                order_record(b, o)
+                for o in b.orders.values()
+                if not cancelable_only or o.status in CANCELABLE_STATUSES
+            ]
 
     def query_stock_trades(self, account: AccountLike) -> list[Any]:
         if not self._mine(account):
@@ -293,12 +369,12 @@ class SimulatedXtQuantTrader:
         Returns the clock's time, for the operation that called it."""
         now = self.clock.now()
         today = now.date()
-        if today > self._ex.books.day and (not self.config.enforce_trading_hours
-                                           or DEFAULT_CALENDAR.is_trading_day(today)):
+        if today > self._ex.books.day and (
+            not self.config.enforce_trading_hours or DEFAULT_CALENDAR.is_trading_day(today)
+        ):
             matching.roll_day(self._ex, today)
             self._push.quotes_dirty = True
-        self._session = session_at(now) if self.config.enforce_trading_hours else \
-            Session.CONTINUOUS
+        self._session = session_at(now) if self.config.enforce_trading_hours else Session.CONTINUOUS
         return now
 
     # ---- the push queue -------------------------------------------------------------------------

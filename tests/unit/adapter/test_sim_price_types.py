@@ -101,8 +101,9 @@ def test_44_and_45_are_priced_at_arrival(
     assert trader.flush()
     trades = [t for t in rec.of("on_stock_trade") if t.order_id == oid]
     # It works as a limit at that price from then on (a fill never betters the limit's side).
-    assert all((t.traded_price <= best) if side == BUY else (t.traded_price >= best)
-               for t in trades)
+    assert all(
+        (t.traded_price <= best) if side == BUY else (t.traded_price >= best) for t in trades
+    )
 
 
 @pytest.mark.parametrize(
@@ -186,8 +187,11 @@ def test_protective_price_bounds_market_fills(
     assert trader.flush()
     # The snapshot it traded against: prices as shown now, lots as shown plus what we took.
     after = _tick(trader, code)
-    prices, left = (after["askPrice"], after["askVol"]) if side == BUY else (
-        after["bidPrice"], after["bidVol"])
+    prices, left = (
+        (after["askPrice"], after["askVol"])
+        if side == BUY
+        else (after["bidPrice"], after["bidVol"])
+    )
     within = [(p <= protect) if side == BUY else (p >= protect) for p in prices]
     trades = [t for t in rec.of("on_stock_trade") if t.order_id == oid]
     o = _order(trader, oid)
@@ -279,9 +283,7 @@ def test_price_cage_by_board(sim: Sim, code: str, rejects: bool, side: int) -> N
 
 
 def test_price_cage_does_not_apply_in_the_call_auction(tmp_path: Path) -> None:
-    trader, rec, _ = make_trader(
-        tmp_path, when=bj(2026, 11, 25, 9, 16), enforce_trading_hours=True
-    )
+    trader, rec, _ = make_trader(tmp_path, when=bj(2026, 11, 25, 9, 16), enforce_trading_hours=True)
     try:
         _, high = _cage(trader, "600000.SH")
         price = float(high + D("0.05"))  # beyond the cage, inside the daily band

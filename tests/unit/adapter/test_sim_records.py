@@ -7,8 +7,13 @@ import pytest
 from xtquant_adapter import xttype
 from xtquant_adapter.sim.books import fast_constructor
 
-RECORDS = [xttype.XtAsset, xttype.XtOrder, xttype.XtTrade, xttype.XtPosition,
-           xttype.XtOrderResponse]
+RECORDS = [
+    xttype.XtAsset,
+    xttype.XtOrder,
+    xttype.XtTrade,
+    xttype.XtPosition,
+    xttype.XtOrderResponse,
+]
 
 
 def _values(cls: type, required_only: bool) -> list[object]:
