@@ -85,7 +85,7 @@ class Store:
             return self._db.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
         return self._db.execute(
             f"SELECT * FROM {table} WHERE day = ? ORDER BY rowid",
-            (day,),  # noqa: S608
+            (day,),
         ).fetchall()
 
     def write(
