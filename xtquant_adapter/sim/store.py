@@ -84,7 +84,7 @@ class Store:
         if day is None:
             return self._db.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
         return self._db.execute(
-            f"SELECT * FROM {table} WHERE day = ? ORDER BY rowid",
+            f"SELECT * FROM {table} WHERE day = ? ORDER BY rowid",  # noqa: S608 - our table names
             (day,),
         ).fetchall()
 
