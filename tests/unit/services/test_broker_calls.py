@@ -65,3 +65,21 @@ def test_market_data_calls_fail_at_once_when_every_worker_is_stuck() -> None:
         return took
 
     assert asyncio.run(run()) < 0.05
+
+
+def test_market_data_calls_wait_for_a_busy_worker_instead_of_failing() -> None:
+    """Load is not an outage: more concurrent calls than workers all get their answer."""
+
+    async def run() -> list[int]:
+        calls = BoundedCalls(workers=2, timeout=2.0, unavailable=MarketDataUnavailable)
+
+        def slow(i: int) -> int:
+            time.sleep(0.02)
+            return i
+
+        try:
+            return list(await asyncio.gather(*(calls.call(slow, i) for i in range(12))))
+        finally:
+            calls.shutdown()
+
+    assert asyncio.run(run()) == list(range(12))

@@ -125,7 +125,13 @@ def _settle(fut: asyncio.Future[Any], result: Any, error: BaseException | None) 
 
 
 class BoundedCalls:
-    """A small worker pool whose calls have deadlines and never queue behind stuck ones."""
+    """A small worker pool whose calls have deadlines and never queue behind stuck ones.
+
+    A call waits for a free worker (within its deadline) while the workers are merely busy:
+    32 concurrent market orders each asking for a tick are load, not an outage. Once every
+    worker holds a call that has outlived its deadline (MiniQMT stopped answering), new calls
+    fail at once instead of queueing behind them.
+    """
 
     def __init__(
         self, *, workers: int, timeout: float, unavailable: Callable[[str], Exception]
@@ -134,7 +140,8 @@ class BoundedCalls:
         self.timeout = timeout
         self._unavailable = unavailable
         self._busy = 0
-        self._lock = threading.Lock()
+        self._stuck = 0  # calls past their deadline whose thread has not returned yet
+        self._slots = asyncio.Semaphore(workers)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qmt-data")
 
     @property
@@ -142,23 +149,41 @@ class BoundedCalls:
         return self._busy
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        with self._lock:
-            if self._busy >= self.workers:
-                raise self._unavailable(f"all {self.workers} workers are waiting on MiniQMT")
-            self._busy += 1
+        if self._stuck >= self.workers:
+            raise self._unavailable(f"all {self.workers} workers are waiting on MiniQMT")
         loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(self._pool, self._tracked, partial(fn, *args))
+        deadline = loop.time() + self.timeout
         try:
-            return await asyncio.wait_for(fut, self.timeout)
+            await asyncio.wait_for(self._slots.acquire(), self.timeout)
         except TimeoutError:
+            raise self._unavailable(f"all {self.workers} workers stayed busy") from None
+        state = {"done": False, "late": False}
+        self._busy += 1
+        fut = loop.run_in_executor(self._pool, self._tracked, partial(fn, *args), state, loop)
+        try:
+            return await asyncio.wait_for(fut, max(deadline - loop.time(), 0.001))
+        except TimeoutError:
+            if not state["done"]:  # its thread is still in MiniQMT: count it as stuck
+                state["late"] = True
+                self._stuck += 1
             raise self._unavailable(f"no answer within {self.timeout:g}s") from None
 
-    def _tracked(self, fn: Callable[[], T]) -> T:
+    def _tracked(
+        self, fn: Callable[[], T], state: dict[str, bool], loop: asyncio.AbstractEventLoop
+    ) -> T:
         try:
             return fn()
         finally:
-            with self._lock:
-                self._busy -= 1
+            with contextlib.suppress(RuntimeError):  # the loop may be gone at shutdown
+                loop.call_soon_threadsafe(self._release, state)
+
+    def _release(self, state: dict[str, bool]) -> None:
+        """On the loop: the worker is free again (and no longer stuck, if it was)."""
+        state["done"] = True
+        self._busy -= 1
+        if state["late"]:
+            self._stuck -= 1
+        self._slots.release()
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
