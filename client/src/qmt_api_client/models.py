@@ -108,6 +108,11 @@ class Status(_Model):
     account_type: str
     session: str
     server_time: datetime
+    # Whether `session` follows the exchange's clock (the simulator may run around the clock).
+    sessions_enforced: bool = True
+    sessions_note: str = ""
+    # Set when today lies beyond the trading calendar's data (weekdays are then assumed open).
+    calendar_note: str = ""
 
 
 class Quote(_Model):

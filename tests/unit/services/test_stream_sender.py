@@ -10,6 +10,7 @@ from typing import Any
 
 from backend.app.api.v1.stream import _Sender
 from backend.app.db.tables import EventRecord
+from backend.app.domain.enums import Role
 
 
 class _Ws:
@@ -42,7 +43,7 @@ class _Log:
 def _run(log: list[int], start: int, live: list[int]) -> list[int]:
     async def go() -> list[int]:
         ws = _Ws()
-        sender = _Sender(ws, _Log(log), start)  # type: ignore[arg-type]
+        sender = _Sender(ws, _Log(log), start, Role.TRADER)  # type: ignore[arg-type]
         await sender.replay()
         for seq in live:
             await sender.live({"seq": seq, "type": "order", "data": {}})
