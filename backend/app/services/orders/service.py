@@ -98,8 +98,8 @@ class TradingService:
         self._qmt.connection_listeners.append(self._on_connection)
         await self._qmt.start()
         start = self._today_start()
-        await self.placement.counters.load(start.date(), lambda: self._db.run(
-            lambda s: order_repo.day_stats(s, self._account, start)))  # fmt: skip
+        n, turnover = await self._db.run(lambda s: order_repo.day_stats(s, self._account, start))
+        self.placement.counters.start(start.date(), n, turnover)
         if self._qmt.is_connected() and not await self._try_reconcile():
             self._spawn(self._reconcile_until_done())
         self._day = self._qmt.now().date()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 
@@ -28,10 +27,9 @@ class DayCounters:
         self.turnover = Decimal(0)
         self._recent: dict[str, deque[float]] = {}
 
-    async def load(self, day: date, stats: Callable[[], Awaitable[tuple[int, Decimal]]]) -> None:
-        """Start `day` from the journal's figures (`stats`), e.g. after a restart."""
-        n, turnover = await stats()
-        self.day, self.orders, self.turnover = day, n, turnover
+    def start(self, day: date, orders: int, turnover: Decimal) -> None:
+        """Start `day` from the journal's figures, e.g. after a restart."""
+        self.day, self.orders, self.turnover = day, orders, turnover
 
     def roll(self, today: date) -> None:
         if today != self.day:
