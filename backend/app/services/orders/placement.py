@@ -117,10 +117,11 @@ class OrderPlacement:
         try:
             checked = await self._validator.check(request)
             last = await self._last_price(checked)
-            # The critical section: from here to the reservation nothing awaits, so two
-            # orders can never both pass on the same cash, shares or cap.
+            # The critical section: from here to the reservation (the first statements of
+            # _journal_and_submit, before its first await) nothing awaits, so two orders can
+            # never both pass on the same cash, shares or cap.
             sig = f"{checked.stock_code}|{checked.side}|{checked.quantity}|{checked.price}"
-            hold = self._check_and_reserve(checked, coid, sig, last)
+            hold = self._check_account_and_risk(checked, coid, sig, last)
         except DomainError as exc:
             if given and (found := await self._existing(coid, request)) is not None:
                 return found, False
@@ -139,10 +140,11 @@ class OrderPlacement:
             last = xm.dec(raw, "0.001") if raw else last
         return last
 
-    def _check_and_reserve(
+    def _check_account_and_risk(
         self, c: CheckedOrder, coid: str, sig: str, last: Decimal | None
     ) -> Reservation:
-        """Funds/position, risk rules, then the reservation and counters — synchronously."""
+        """Funds/position and the risk rules, synchronously; the reservation it answers is
+        taken by the caller before anything awaits."""
         self.counters.roll(self._qmt.now().date())
         hold = self._validator.check_account(c, self.reserved)
         pos = self._qmt.positions.get(c.stock_code)
