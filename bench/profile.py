@@ -50,7 +50,7 @@ async def _drive(app: Any, endpoint: str, n: int, conns: int, prof: Any) -> floa
     # cost that would otherwise show up as ~20% of this profile.
     import httpx._transports.asgi as httpx_asgi
 
-    from bench.run import _generous
+    from bench.client import _generous
 
     httpx_asgi.is_running_trio = lambda: False
     transport = httpx.ASGITransport(app=app)
