@@ -7,6 +7,7 @@ validation errors and headers must not differ; a valid request must take the fas
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -167,6 +168,16 @@ QUERIES = [
 ]
 
 
+def _until_acknowledged(client: TestClient, h: Headers) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        items = client.get(ORDER_LIST, headers=h).json()["items"]
+        if all(o["status"] != "pending" for o in items):
+            return
+        time.sleep(0.01)
+    pytest.fail("the broker did not acknowledge the orders within 10 s")
+
+
 @pytest.mark.parametrize("query", QUERIES)
 def test_listing_orders_answers_the_same_either_way(
     app: FastAPI, client: TestClient, h: Headers, query: str
@@ -176,6 +187,7 @@ def test_listing_orders_answers_the_same_either_way(
         body = {"stock_code": "600519.SH", "side": "buy", "quantity": 100, "price": price,
                 "client_order_id": f"list-{i}"}  # fmt: skip
         assert client.post(ORDERS, json=body, headers=h).status_code == 201
+    _until_acknowledged(client, h)  # the two reads must not straddle the broker's answer
     first = client.get(ORDER_LIST + query, headers=h)
     with without_hot_routes(app):
         second = client.get(ORDER_LIST + query, headers=h)

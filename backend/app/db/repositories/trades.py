@@ -12,16 +12,16 @@ from sqlalchemy.orm import Session
 from backend.app.db.tables import Trade
 
 
-def existing_ids(s: Session, account_id: str, trade_ids: Iterable[str]) -> set[str]:
+def existing_ids(c: Connection, account_id: str, trade_ids: Iterable[str]) -> set[str]:
     ids = list(set(trade_ids))
     if not ids:
         return set()
     return set(
-        s.scalars(
+        c.execute(
             select(Trade.broker_trade_id).where(
                 Trade.account_id == account_id, Trade.broker_trade_id.in_(ids)
             )
-        )
+        ).scalars()
     )
 
 

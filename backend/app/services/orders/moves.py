@@ -12,8 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from loguru import logger
-from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from backend.app.core.errors import OrderNotCancellable, OrderNotFound
 from backend.app.db.repositories import trades as trade_repo
@@ -62,9 +61,9 @@ _LOAD = {  # built once: no statement construction or cache-key generation per b
 }
 
 
-def _load(s: Session, account: str, by: str, keys: Iterable[int]) -> list[JournalOrder]:
+def _load(c: Connection, account: str, by: str, keys: Iterable[int]) -> list[JournalOrder]:
     """The account's orders whose `by` column ("id" / "broker_order_id") is in `keys`."""
-    rows = s.connection().execute(_LOAD[by], {"account": account, "keys": list(keys)})
+    rows = c.execute(_LOAD[by], {"account": account, "keys": list(keys)})
     return [JournalOrder(row._mapping) for row in rows]
 
 
@@ -111,7 +110,17 @@ class Barrier:
     """`drain()`: applied after everything queued before it."""
 
 
-Command = MarkCancel | Reject | Expire
+@dataclass(slots=True)
+class LogEvent:
+    """A stream event with no order row of its own (asset, position), logged in the batch's
+    transaction: the broker pushes it beside an order update, and a transaction of its own
+    per order cost as much again as the update (docs/performance.md, round 2)."""
+
+    type: str
+    data: dict[str, Any]
+
+
+Command = MarkCancel | Reject | Expire | LogEvent
 Item = xm.BrokerUpdate | Command | Barrier
 
 
@@ -131,10 +140,10 @@ class Moves:
     """One batch's view: orders loaded once, then moved item by item."""
 
     def __init__(
-        self, s: Session, account: str, items: Iterable[Item], fx: Effects,
+        self, c: Connection, account: str, items: Iterable[Item], fx: Effects,
         inflight: set[int], wanted: set[int],
     ) -> None:  # fmt: skip
-        self.s, self.account, self.fx = s, account, fx
+        self.c, self.account, self.fx = c, account, fx
         self.inflight, self.wanted = inflight, wanted
         self.now = datetime.now(UTC)
         self.events: list[dict[str, Any]] = []
@@ -146,7 +155,7 @@ class Moves:
                 ids.add(oid)
             if isinstance(it, xm.TradeUpdate):
                 trade_ids.append(it.trade_id)
-        self.by_id = {o.id: o for o in _load(s, account, "id", ids)} if ids else {}
+        self.by_id = {o.id: o for o in _load(c, account, "id", ids)} if ids else {}
         self.by_broker = {o.broker_order_id: o for o in self.by_id.values() if o.broker_order_id}
         # Only items our own id did not find are looked up by the broker's id (one query
         # less per batch in the usual case: every push carries our id in its remark).
@@ -159,10 +168,10 @@ class Moves:
                 broker_ids.add(bid)
         missing = broker_ids - self.by_broker.keys()
         if missing:
-            for o in _load(s, account, "broker_order_id", missing):
+            for o in _load(c, account, "broker_order_id", missing):
                 self.by_broker[o.broker_order_id] = o
                 self.by_id.setdefault(o.id, o)
-        self.seen_trades = trade_repo.existing_ids(s, account, trade_ids)
+        self.seen_trades = trade_repo.existing_ids(c, account, trade_ids)
 
     def find(self, order_id: int | None, broker_order_id: int | None) -> JournalOrder | None:
         if order_id is not None and (o := self.by_id.get(order_id)) is not None:
@@ -189,6 +198,8 @@ class Moves:
                 self._reject(item)
             case Expire():
                 self._expire(item)
+            case LogEvent():
+                self.fx.events.append((item.type, item.data))
         return None
 
     # --- moves --------------------------------------------------------------------------------
@@ -225,7 +236,7 @@ class Moves:
         """An order of the account by our id, loaded once per batch."""
         o = self.by_id.get(order_id)
         if o is None:
-            found = _load(self.s, self.account, "id", (order_id,))
+            found = _load(self.c, self.account, "id", (order_id,))
             if found:
                 o = self.by_id[order_id] = found[0]
         return o
@@ -241,7 +252,7 @@ class Moves:
                 params["id_"] = o.id
                 groups.setdefault(keys, []).append(params)
                 o.dirty.clear()
-        conn = self.s.connection()
+        conn = self.c
         for keys, rows in groups.items():
             conn.execute(_update_statement(keys), rows)
         if self.events:
@@ -311,7 +322,7 @@ class Moves:
             "quantity": t.quantity, "amount": t.amount, "commission": t.commission,
             "traded_at": t.traded_at,
         }  # fmt: skip
-        conn = self.s.connection()
+        conn = self.c
         conn.execute(_INSERT_TRADE, trade)  # Core, like every other journal write
         if o is not None:
             self._set_broker_id(o, t.broker_order_id)

@@ -28,7 +28,7 @@ from backend.app.services.broker.service import QMTService
 from backend.app.services.event_log import EventLog
 from backend.app.services.market import MarketService
 from backend.app.services.orders.external import ExternalOrders
-from backend.app.services.orders.moves import Effects, MarkCancel
+from backend.app.services.orders.moves import Effects, LogEvent, MarkCancel
 from backend.app.services.orders.placement import OrderPlacement
 from backend.app.services.orders.queries import (
     TradingQueries,
@@ -175,8 +175,10 @@ class TradingService:
             delay = min(30.0, delay * 2)
 
     def _on_broker_update(self, update: xm.BrokerUpdate) -> None:
+        # Asset and position events ride in the order updater's next transaction (they come
+        # with an order push), not one of their own.
         if isinstance(update, xm.AssetSnapshot):
-            self._events.emit("asset", self._asset_event(update))
+            self._updater.push(LogEvent("asset", self._asset_event(update)))
         elif isinstance(update, xm.PositionSnapshot):
             self._publish_position(update)
         elif not isinstance(update, xm.ConnectionChange):
@@ -201,10 +203,11 @@ class TradingService:
         if name is None:
             self._spawn(self._publish_position_named(p))
             return
-        self._events.emit("position", _position_event(p, name))
+        self._updater.push(LogEvent("position", _position_event(p, name)))
 
     async def _publish_position_named(self, p: xm.PositionSnapshot) -> None:
-        self._events.emit("position", _position_event(p, await self.queries.stock_name(p)))
+        name = await self.queries.stock_name(p)
+        self._updater.push(LogEvent("position", _position_event(p, name)))
 
     def _on_effects(self, fx: Effects) -> None:
         for order_id in fx.acknowledged:

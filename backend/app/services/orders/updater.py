@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from backend.app.core.batching import MicroBatcher
 from backend.app.core.errors import DomainError
@@ -58,7 +58,7 @@ class OrderUpdater:
 
     async def _apply(self, items: list[Item]) -> list[Any]:
         snapshot = (set(self.cancel_inflight), set(self.cancel_wanted))
-        effects = await self._db.run(lambda s: self._apply_sync(s, items, *snapshot))
+        effects = await self._db.run_core(lambda c: self._apply_sync(c, items, *snapshot))
         self._after_commit(effects)
         return [effects.results.get(i) for i in range(len(items))]
 
@@ -77,15 +77,15 @@ class OrderUpdater:
     # --- applying (worker thread, inside one transaction) ------------------------------------
 
     def _apply_sync(
-        self, s: Session, items: list[Item], inflight: set[int], wanted: set[int]
+        self, c: Connection, items: list[Item], inflight: set[int], wanted: set[int]
     ) -> Effects:
         fx = Effects()
-        ctx = Moves(s, self._account, items, fx, inflight, wanted)
+        ctx = Moves(c, self._account, items, fx, inflight, wanted)
         for i, item in enumerate(items):
             try:
                 fx.results[i] = ctx.apply(item)
             except DomainError as exc:
                 fx.results[i] = exc
         ctx.flush()
-        fx.seqs = self._events.append_sync(s.connection(), fx.events)
+        fx.seqs = self._events.append_sync(c, fx.events)
         return fx
