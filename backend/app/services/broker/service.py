@@ -11,14 +11,14 @@ frees the SDK's waiting threads) and `Reconnector` builds a fresh one until Mini
 again. xtdata calls run on a small bounded pool of their own (`market_call`).
 
 Callbacks arrive on the trader's push thread; `bridge.Bridge` copies each record into a frozen
-domain value (xt_mapping) and `_post` hops it to the loop, where `_deliver` updates the caches
-and hands it to the sink (TradingService). Pushes of a replaced session are dropped.
+domain value (xt_mapping) and `_post` hops it to the loop (core/inbox.py: one wake-up per
+burst), where `_deliver` updates the caches and hands it to the sink (TradingService). Pushes
+of a replaced session are dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -32,6 +32,7 @@ from loguru import logger
 from backend.app.core.batching import MicroBatcher
 from backend.app.core.config import Settings
 from backend.app.core.errors import BrokerUnavailable, DomainError, MarketDataUnavailable
+from backend.app.core.inbox import Inbox
 from backend.app.domain.enums import Side
 from backend.app.services.broker import xt_mapping as xm
 from backend.app.services.broker.bridge import Bridge, Broker, BrokerFactory, build_broker
@@ -81,6 +82,8 @@ class QMTService:
             self._send_batch, name="qmt-submit", max_batch=256, split_on_error=False
         )
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Pushes on their way to the loop: one wake-up per burst (core/inbox.py).
+        self._inbox: Inbox[tuple[int, xm.BrokerUpdate, float]] = Inbox(self._deliver_burst)
         self._sink: Sink | None = None
         self._connected = False
         self.last_error = ""
@@ -277,20 +280,21 @@ class QMTService:
             raise
 
     def _post(self, generation: int, update: xm.BrokerUpdate) -> None:
-        """From the push thread: hand a frozen update to the loop."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        # The loop may close while we shut down; a push then has nowhere to go.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(self._deliver_timed, generation, update, time.perf_counter())
+        """From the push thread: hand a frozen update to the loop (none once it closed)."""
+        if (loop := self._loop) is not None and not loop.is_closed():
+            self._inbox.post(loop, (generation, update, time.perf_counter()))
 
-    def _deliver_timed(self, generation: int, update: xm.BrokerUpdate, posted: float) -> None:
-        if generation != self._generation:
-            return  # a replaced session's late push; reconciliation covers what it said
-        if self.on_callback_lag is not None:
-            self.on_callback_lag(time.perf_counter() - posted)
-        self._deliver(update)
+    def _deliver_burst(self, burst: list[tuple[int, xm.BrokerUpdate, float]]) -> None:
+        now = time.perf_counter()
+        for generation, update, posted in burst:
+            if generation != self._generation:
+                continue  # a replaced session's late push; reconciliation covers what it said
+            if self.on_callback_lag is not None:
+                self.on_callback_lag(now - posted)
+            try:
+                self._deliver(update)
+            except Exception:  # one bad push must not take the rest of its burst with it
+                logger.exception("broker push {!r} could not be handled", update)
 
     def _deliver(self, update: xm.BrokerUpdate) -> None:
         if isinstance(update, xm.AssetSnapshot):
@@ -360,11 +364,10 @@ class QMTService:
 
     async def cancel(self, broker_order_id: int) -> int:
         """`cancel_order_stock_async`; the seq (> 0) or -1."""
-        broker = self._require_connected()
+        b = self._require_connected()
         return int(
-            await self._call(broker.trader.cancel_order_stock_async, broker.account,
-                             int(broker_order_id))
-        )  # fmt: skip
+            await self._call(b.trader.cancel_order_stock_async, b.account, int(broker_order_id))
+        )
 
     async def query_orders(self) -> list[xm.OrderUpdate]:
         """Every order of the account today (ours and foreign). Raises BrokerUnavailable when the
@@ -386,10 +389,7 @@ class QMTService:
     async def query_order_by_remark(self, order_id: int) -> xm.OrderUpdate | None:
         """The broker's copy of our order (matched by our remark prefix); None only when a
         successful query shows none. Raises BrokerUnavailable otherwise."""
-        for o in await self.query_orders():
-            if o.order_id == order_id:
-                return o
-        return None
+        return next((o for o in await self.query_orders() if o.order_id == order_id), None)
 
     # --- account ----------------------------------------------------------------------------
 
