@@ -285,12 +285,11 @@ class QMTService:
             self._inbox.post(loop, (generation, update, time.perf_counter()))
 
     def _deliver_burst(self, burst: list[tuple[int, xm.BrokerUpdate, float]]) -> None:
-        now = time.perf_counter()
-        for generation, update, posted in burst:
+        if self.on_callback_lag is not None:  # once per burst: its oldest push's wait
+            self.on_callback_lag(time.perf_counter() - burst[0][2])
+        for generation, update, _ in burst:
             if generation != self._generation:
                 continue  # a replaced session's late push; reconciliation covers what it said
-            if self.on_callback_lag is not None:
-                self.on_callback_lag(now - posted)
             try:
                 self._deliver(update)
             except Exception:  # one bad push must not take the rest of its burst with it

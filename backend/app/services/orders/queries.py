@@ -42,9 +42,14 @@ def is_held(p: PositionSnapshot) -> bool:
     return p.volume > 0 or p.frozen_volume > 0
 
 
+def profit_loss(p: PositionSnapshot) -> Decimal:
+    """A position's profit/loss at the last price, to the fen."""
+    return ((p.last_price - p.avg_price) * p.volume).quantize(_FEN, ROUND_HALF_UP)
+
+
 def position_read(p: PositionSnapshot, stock_name: str) -> PositionRead:
     """A broker position as the REST position item, profit/loss at the last price."""
-    pl = ((p.last_price - p.avg_price) * p.volume).quantize(_FEN, ROUND_HALF_UP)
+    pl = profit_loss(p)
     return PositionRead(
         stock_code=p.stock_code, stock_name=stock_name, volume=p.volume,
         can_use_volume=p.can_use_volume, frozen_volume=p.frozen_volume,
@@ -64,6 +69,25 @@ def account_info(
         positions_count=sum(1 for p in items if p.volume > 0),
         total_profit_loss=sum((p.profit_loss for p in items), Decimal("0.00")),
     )  # fmt: skip
+
+
+def account_info_json(
+    account_id: str, asset: AssetSnapshot, positions: Iterable[PositionSnapshot]
+) -> dict[str, Any]:
+    """`account_info(...).model_dump(mode="json")` from the broker's positions, without
+    building a model per position: the asset event the stream sends after every order
+    (the pydantic route cost ~7% of the event loop's CPU per order; tests check the two agree)."""
+    count, pl = 0, Decimal("0.00")
+    for p in positions:
+        if is_held(p):
+            count += p.volume > 0
+            pl += profit_loss(p)
+    return {
+        "account_id": account_id, "available_cash": str(asset.cash),
+        "frozen_cash": str(asset.frozen_cash), "market_value": str(asset.market_value),
+        "total_value": str(asset.total_asset), "positions_count": count,
+        "total_profit_loss": str(pl),
+    }  # fmt: skip
 
 
 def _cursor(cursor: str | None) -> int | None:

@@ -32,7 +32,7 @@ from backend.app.services.orders.moves import Effects, LogEvent, MarkCancel
 from backend.app.services.orders.placement import OrderPlacement
 from backend.app.services.orders.queries import (
     TradingQueries,
-    account_info,
+    account_info_json,
     is_held,
     position_read,
 )
@@ -193,8 +193,7 @@ class TradingService:
     def _asset_event(self, asset: xm.AssetSnapshot) -> dict[str, Any]:
         """`GET /trading/account-info`'s object, from the pushed asset and the cached
         positions (QMTService keeps them current from the pushes before this one)."""
-        held = [position_read(p, "") for p in self._qmt.positions.values() if is_held(p)]
-        return account_info(self._account, asset, held).model_dump(mode="json")
+        return account_info_json(self._account, asset, self._qmt.positions.values())
 
     def _publish_position(self, p: xm.PositionSnapshot) -> None:
         """A `GET /trading/positions` item (plus `yesterday_volume`); a name not known yet is
