@@ -18,6 +18,8 @@ from bench.servers import Proc
 ENDPOINTS = (
     ("post_order", "POST", f"{API}/trading/order"),
     ("get_orders", "GET", f"{API}/trading/orders?limit=100"),
+    # The same page under a different URL each time: the journal read the page cache saves.
+    ("get_orders_miss", "GET", f"{API}/trading/orders?limit=100&cursor=__N__"),
     ("account_info", "GET", f"{API}/trading/account-info"),
 )
 

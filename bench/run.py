@@ -93,9 +93,14 @@ def _rss_phase(
         "server": measure_one(us, "get_orders", 1, duration),
         "reference": measure_one(ref, "get_orders", 1, duration),
     }
-    s = out["get_orders_1"]["server"]
+    out["get_orders_miss_1"] = {
+        "server": measure_one(us, "get_orders_miss", 1, duration),
+        "reference": measure_one(ref, "get_orders_miss", 1, duration),
+    }
+    s, m = out["get_orders_1"]["server"], out["get_orders_miss_1"]["server"]
     log(f"after {out['orders']:,} orders: RSS {rss['VmRSS']:.1f} MB; GET orders c=1 "
-        f"{s['rps']:.0f} rps p50 {s['p50_ms']:.2f} p99 {s['p99_ms']:.2f}")  # fmt: skip
+        f"{s['rps']:.0f} rps p50 {s['p50_ms']:.2f} p99 {s['p99_ms']:.2f}; cache miss "
+        f"{m['rps']:.0f} rps p50 {m['p50_ms']:.2f} p99 {m['p99_ms']:.2f}")  # fmt: skip
     return out
 
 

@@ -41,7 +41,6 @@ from backend.app.api.v1 import trading
 from backend.app.api.v1.trading import JSONBytes, placed_response
 from backend.app.domain.enums import Role
 from backend.app.models.orders import OrderCreate
-from backend.app.services.orders.rows import page_json
 
 PREFIX = "/api/v1/trading"
 _DECLINED = "qmt.hot_route_declined"  # scope key: this request goes to the FastAPI route
@@ -173,8 +172,7 @@ async def list_orders(request: Request, _body: bytes) -> Response | None:
     except _Decline:
         return None
     await _viewer(request, await oauth2_scheme(request))
-    items, nxt = await request.app.state.trading.list_orders_json(**args)
-    return JSONBytes(page_json(items, nxt))
+    return JSONBytes(await request.app.state.trading.list_orders_page(**args))
 
 
 def install_hot_routes(app: FastAPI) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,6 +61,13 @@ class Database:
         # (two or three per order: the journal commit, the broker answer's write-back, the
         # asset event).
         self._writer: SerialThread | None = None
+        # How many units of work that wrote (any statement but a SELECT) have ended: a reader
+        # that keeps what it read (the order list's page cache) tags it with this number and
+        # drops it once the number moves. Bumped after the commit, never before.
+        self.writes = 0
+        self._writes_lock = threading.Lock()
+        self._unit = threading.local()  # per thread: nesting depth, wrote-in-this-unit flag
+        event.listen(self.engine, "after_cursor_execute", self._saw_statement)
 
     @property
     def is_sqlite(self) -> bool:
@@ -73,19 +80,36 @@ class Database:
             yield s
 
     def call(self, fn: Callable[[Session], T]) -> T:
-        if self._serial is None:
-            with self.session() as s:
-                return fn(s)
-        with self._serial, self.session() as s:
+        with self._counted(), self._serial or nullcontext(), self.session() as s:
             return fn(s)
 
     def call_core(self, fn: Callable[[Connection], T]) -> T:
         """`fn(connection)` in one committed transaction, no ORM session (the hot writes)."""
-        if self._serial is None:
-            with self.engine.begin() as c:
-                return fn(c)
-        with self._serial, self.engine.begin() as c:
+        with self._counted(), self._serial or nullcontext(), self.engine.begin() as c:
             return fn(c)
+
+    @contextmanager
+    def _counted(self) -> Iterator[None]:
+        """Around a unit of work (outside its transaction): bump `writes` once it has ended,
+        if it (or a unit nested in it) executed anything but a SELECT."""
+        unit = self._unit
+        depth = getattr(unit, "depth", 0)
+        if depth == 0:
+            unit.wrote = False
+        unit.depth = depth + 1
+        try:
+            yield
+        finally:
+            unit.depth = depth
+            if unit.wrote:  # committed or rolled back: either way, no longer in flight
+                with self._writes_lock:
+                    self.writes += 1
+                if depth == 0:
+                    unit.wrote = False
+
+    def _saw_statement(self, _c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip()[:6].upper().startswith("SELECT"):
+            self._unit.wrote = True
 
     async def run_core(self, fn: Callable[[Connection], T]) -> T:
         """Like `run`, for SQLAlchemy Core: `fn(connection)` in a worker thread, committed."""

@@ -28,7 +28,7 @@ from backend.app.models.trading import (
     PositionPage,
     TradingStatus,
 )
-from backend.app.services.orders.rows import dumps, page_json
+from backend.app.services.orders.rows import dumps
 
 if TYPE_CHECKING:
     from backend.app.services.orders.service import TradingService
@@ -123,10 +123,10 @@ async def list_orders(
     cursor: Cursor = None,
 ) -> Response:
     """Orders, newest first; `status=open` means not final."""
-    items, nxt = await trading.list_orders_json(
+    page = await trading.list_orders_page(
         status=status, stock_code=stock_code, side=side, since=since, limit=limit, cursor=cursor
     )
-    return JSONBytes(page_json(items, nxt))
+    return JSONBytes(page)
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetail)

@@ -19,7 +19,7 @@ from backend.app.models.trading import AccountInfo, PositionPage, PositionRead, 
 from backend.app.services.broker.service import QMTService
 from backend.app.services.broker.xt_mapping import AssetSnapshot, PositionSnapshot
 from backend.app.services.calendar import calendar_note
-from backend.app.services.orders.rows import order_json, order_row_json, trade_json
+from backend.app.services.orders.rows import order_json, order_row_json, page_json, trade_json
 from backend.app.services.orders.validation import OrderValidator, normalize
 from backend.app.services.risk.engine import RiskEngine
 
@@ -32,6 +32,7 @@ def _px(d: Decimal) -> Decimal:
 
 
 MAX_PAGE = 500
+_PAGES_KEPT = 64  # distinct order-list queries cached (~60 KB each at limit=100)
 
 
 # --- the account's objects: one builder each, for REST and the WebSocket stream alike -------
@@ -129,6 +130,10 @@ class TradingQueries:
         self._settings, self._db, self._qmt, self._risk = settings, db, qmt, risk
         self._account = settings.miniqmt_account_id
         self._validator = validator
+        # Order-list pages as sent, by query, with the database's write count when read: a bot
+        # polling an unchanged list costs a dict lookup instead of a query and 100 rows of JSON.
+        # Any committed write moves the count (db/session.py), so a page is never served stale.
+        self._pages: dict[tuple[Any, ...], tuple[int, bytes]] = {}
 
     async def get_order(self, *, order_id: int) -> OrderDetail:
         """One order with its fills.
@@ -175,6 +180,28 @@ class TradingQueries:
             before_id=before, limit=limit + 1))  # fmt: skip
         nxt = str(rows[limit - 1].id) if len(rows) > limit else None
         return [order_row_json(r) for r in rows[:limit]], nxt
+
+    async def list_orders_page(
+        self, *, status: str | None = None, stock_code: str | None = None,
+        side: str | None = None, since: datetime | None = None, limit: int = 100,
+        cursor: str | None = None,
+    ) -> bytes:  # fmt: skip
+        """`GET /trading/orders`' body (OrderPage's JSON): `list_orders_json` as bytes, kept
+        until the next write to the database."""
+        key = (status, stock_code, side, since, limit, cursor)
+        seen = self._db.writes  # before the read: a write landing meanwhile drops the page
+        hit = self._pages.get(key)
+        if hit is not None and hit[0] == seen:
+            return hit[1]
+        items, nxt = await self.list_orders_json(
+            status=status, stock_code=stock_code, side=side, since=since, limit=limit,
+            cursor=cursor,
+        )  # fmt: skip
+        body = page_json(items, nxt)
+        if len(self._pages) >= _PAGES_KEPT:
+            self._pages.clear()
+        self._pages[key] = (seen, body)
+        return body
 
     async def list_trades(
         self, *, order_id: int | None = None, stock_code: str | None = None,

@@ -77,6 +77,7 @@ class TradingService:
         self.get_order = self.queries.get_order
         self.list_orders = self.queries.list_orders
         self.list_orders_json = self.queries.list_orders_json
+        self.list_orders_page = self.queries.list_orders_page
         self.list_trades = self.queries.list_trades
         self.get_positions = self.queries.get_positions
         self.get_account_info = self.queries.get_account_info
