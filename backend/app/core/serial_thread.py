@@ -24,8 +24,9 @@ T = TypeVar("T")
 
 
 class SerialThread:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, initializer: Callable[[], None] | None = None) -> None:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._initializer = initializer  # run first, on the thread itself
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
@@ -50,6 +51,8 @@ class SerialThread:
             self._thread.join(timeout)
 
     def _serve(self) -> None:
+        if self._initializer is not None:
+            self._initializer()
         while True:
             item = self._queue.get()
             if item is None:
