@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.app.services.strategies import chart, metrics
 from backend.app.services.strategies.account import BacktestAccount
@@ -25,7 +25,6 @@ from backend.app.services.strategies.bars import (
     prev_closes,
     trade_date,
 )
-from backend.app.services.strategies.context import ContextInfo
 from backend.app.services.strategies.guard import Guard
 from backend.app.services.strategies.hooks import ScriptHooks
 from backend.app.services.strategies.loader import load as load_script
@@ -45,6 +44,9 @@ from xtquant_adapter.ashare.fees import FeeSchedule
 from xtquant_adapter.ashare.products import Security
 from xtquant_adapter.ashare.rules import price_tick
 from xtquant_adapter.sim.catalog import instrument, known, sector_members
+
+if TYPE_CHECKING:  # pandas (~60 MB) loads with the first strategy run, not at start-up
+    from backend.app.services.strategies.context import ContextInfo
 
 Progress = Callable[[int, int], None]
 
@@ -276,6 +278,8 @@ def run_backtest(
     paints = Paints()
     start_label = local_dt(market.main.time[first]).strftime("%Y%m%d")
     end_label = local_dt(market.main.time[-1]).strftime("%Y%m%d")
+    from backend.app.services.strategies.context import ContextInfo  # brings pandas
+
     ctx = ContextInfo(
         market=market,
         guard=guard,

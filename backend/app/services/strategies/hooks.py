@@ -12,11 +12,13 @@ Each call runs under the run's guard (the same time budget as handlebar).
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from backend.app.services.strategies.context import ContextInfo
 from backend.app.services.strategies.guard import Guard
 from backend.app.services.strategies.loader import LoadedStrategy
+
+if TYPE_CHECKING:
+    from backend.app.services.strategies.context import ContextInfo
 
 CALLBACK_OF: Final = {
     "order": "order_callback",

@@ -16,13 +16,12 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from backend.app.core.errors import DomainError
 from backend.app.domain.actor import Actor
 from backend.app.domain.enums import OrderStatus, OrderType, Side
 from backend.app.models.orders import OrderCreate, OrderRead
-from backend.app.services.strategies.context import ContextInfo
 from backend.app.services.strategies.guard import Guard
 from backend.app.services.strategies.hooks import ScriptHooks
 from backend.app.services.strategies.live_market import LiveMarket, quote_price
@@ -43,6 +42,9 @@ from xtquant_adapter import xtconstant as xc
 from xtquant_adapter.ashare.calendar import SHANGHAI
 from xtquant_adapter.ashare.rules import round_to_tick
 from xtquant_adapter.protocol import MarketData
+
+if TYPE_CHECKING:  # pandas (~60 MB) loads with the first strategy run, not at start-up
+    pass
 
 CALL_TIMEOUT: Final = 15.0
 _XT_STATUS: Final = {
@@ -306,6 +308,8 @@ def run_trade(
     live = LiveMarket(market, spec.codes[0], spec.period)
     log.clock = lambda: datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
     api = QmtApi(broker=broker, guard=guard, log=log, strategy_name=spec.name, sector=live.sector)
+    from backend.app.services.strategies.context import ContextInfo  # brings pandas
+
     ctx = ContextInfo(
         market=live,
         guard=guard,
