@@ -27,7 +27,10 @@ from backend.app.services.accounts.audit import sanitize
 from backend.app.services.event_log import Event, EventLog
 
 _MAX_BATCH = 256
-_INSERT_ORDER = insert(cast(Table, Order.__table__))
+_ORDERS = cast(Table, Order.__table__)
+# One statement for the whole batch, the new ids in the order of the rows (SQLAlchemy's
+# "insertmanyvalues" with RETURNING): a statement per order was ~60 us of SQLAlchemy each.
+_INSERT_ORDERS = insert(_ORDERS).returning(_ORDERS.c.id, sort_by_parameter_order=True)
 _INSERT_EVENT = insert(cast(Table, OrderEvent.__table__))
 _INSERT_AUDIT = insert(cast(Table, AuditEntry.__table__))
 
@@ -46,12 +49,9 @@ def audit_row(
 
 
 def _insert(c: Connection, items: list[_Item]) -> list[int]:
-    ids: list[int] = []
-    for fields, _ in items:
-        key = c.execute(_INSERT_ORDER, fields).inserted_primary_key
-        if key is None:  # pragma: no cover - every dialect we support reports it
-            raise RuntimeError("the order insert reported no primary key")
-        ids.append(int(key[0]))
+    ids = [int(row[0]) for row in c.execute(_INSERT_ORDERS, [fields for fields, _ in items])]
+    if len(ids) != len(items):  # pragma: no cover - every dialect we support returns them all
+        raise RuntimeError("the order insert did not return every new id")
     events, audits = [], []
     for order_id, (fields, audit) in zip(ids, items, strict=True):
         events.append({
