@@ -57,14 +57,21 @@ class SerialThread:
             item = self._queue.get()
             if item is None:
                 return
-            fn, fut, loop = item
-            try:
-                result, error = fn(), None
-            except BaseException as exc:  # handed to the awaiting coroutine
-                result, error = None, exc
-            with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
-                loop.call_soon_threadsafe(_settle, fut, result, error)
-            del item, fn, fut, result, error  # drop references before blocking again
+            call_and_settle(*item)
+            del item  # drop references before blocking again
+
+
+def call_and_settle(
+    fn: Callable[[], Any], fut: asyncio.Future[Any], loop: asyncio.AbstractEventLoop
+) -> None:
+    """On a worker thread: run `fn` and hand its outcome (result or exception) to `fut` on
+    its loop; a future already done (its caller gave up) is left alone."""
+    try:
+        result, error = fn(), None
+    except BaseException as exc:  # handed to the awaiting coroutine
+        result, error = None, exc
+    with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
+        loop.call_soon_threadsafe(_settle, fut, result, error)
 
 
 def _settle(fut: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from loguru import logger
 
 from backend.app.core.errors import BrokerUnavailable
+from backend.app.core.serial_thread import call_and_settle
 
 T = TypeVar("T")
 
@@ -107,21 +108,7 @@ class SdkThread:
             fn, fut, loop = item
             if self.wedged or fut.done():
                 continue
-            try:
-                result, error = fn(), None
-            except BaseException as exc:  # handed to the awaiting coroutine
-                result, error = None, exc
-            with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
-                loop.call_soon_threadsafe(_settle, fut, result, error)
-
-
-def _settle(fut: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if fut.done():
-        return
-    if error is not None:
-        fut.set_exception(error)
-    else:
-        fut.set_result(result)
+            call_and_settle(fn, fut, loop)
 
 
 class BoundedCalls:
