@@ -102,3 +102,28 @@ def test_stop_cancels_waiting_callers() -> None:
             await waiting
 
     run(scenario())
+
+
+def test_posted_items_linger_so_a_burst_gathers_but_awaited_items_never_wait() -> None:
+    seen: list[list[int]] = []
+
+    async def handle(batch: list[int]) -> list[int]:
+        seen.append(batch)
+        return batch
+
+    async def scenario() -> float:
+        loop = asyncio.get_running_loop()
+        b: MicroBatcher[int, int] = MicroBatcher(
+            handle, name="t", max_batch=10, split_on_error=True, linger=0.05
+        )
+        b.post(1)
+        await asyncio.sleep(0.01)
+        b.post(2)  # within the linger: same batch
+        await asyncio.sleep(0.1)
+        t0 = loop.time()
+        assert await b.submit(3) == 3  # someone waits: no linger
+        return loop.time() - t0
+
+    awaited = run(scenario())
+    assert seen == [[1, 2], [3]]
+    assert awaited < 0.04
