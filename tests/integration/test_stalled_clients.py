@@ -151,3 +151,16 @@ def test_a_slow_but_steady_client_within_the_deadline_is_served(server: int) -> 
             time.sleep(0.3)
         s.sendall(b"\r\n")
         assert s.recv(4096).startswith(b"HTTP/1.1 200")
+
+
+def test_pipelined_requests_are_all_answered_on_one_connection(server: int) -> None:
+    one = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server), timeout=5) as s:
+        s.sendall(one * 3 + b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        reply = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    assert reply.count(b"HTTP/1.1 200") == 4

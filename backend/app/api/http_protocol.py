@@ -49,8 +49,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
-            self._await_head()  # keep-alive: the next head gets the same deadline
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # a pipelined request, its head already in, is being answered now
+        self._await_head()  # keep-alive: the next head gets the same deadline
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._head_done()

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
+from loguru import logger
+
 T = TypeVar("T")
 
 
@@ -52,7 +54,10 @@ class SerialThread:
 
     def _serve(self) -> None:
         if self._initializer is not None:
-            self._initializer()
+            try:
+                self._initializer()
+            except Exception:  # logged; the calls must run all the same
+                logger.exception("{}: initializer failed", self._thread.name)
         while True:
             item = self._queue.get()
             if item is None:

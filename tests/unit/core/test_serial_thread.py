@@ -74,3 +74,17 @@ def test_a_cancelled_caller_is_told_only_after_the_call_has_finished() -> None:
     told = asyncio.run(scenario())
     assert finished
     assert finished[0] <= told
+
+
+def test_a_failing_initializer_is_logged_and_the_calls_still_run() -> None:
+    def broken() -> None:
+        raise OSError("cannot open")
+
+    async def scenario() -> int:
+        t = SerialThread("t-init", initializer=broken)
+        try:
+            return await t.run(lambda: 5)
+        finally:
+            t.close()
+
+    assert asyncio.run(scenario()) == 5
