@@ -59,25 +59,13 @@ def position_read(p: PositionSnapshot, stock_name: str) -> PositionRead:
     )  # fmt: skip
 
 
-def account_info(
-    account_id: str, asset: AssetSnapshot, positions: Iterable[PositionRead]
-) -> AccountInfo:
-    """The broker's asset and the listed positions as the REST account-info object."""
-    items = list(positions)
-    return AccountInfo(
-        account_id=account_id, available_cash=asset.cash, frozen_cash=asset.frozen_cash,
-        market_value=asset.market_value, total_value=asset.total_asset,
-        positions_count=sum(1 for p in items if p.volume > 0),
-        total_profit_loss=sum((p.profit_loss for p in items), Decimal("0.00")),
-    )  # fmt: skip
-
-
 def account_info_json(
     account_id: str, asset: AssetSnapshot, positions: Iterable[PositionSnapshot]
 ) -> dict[str, Any]:
-    """`account_info(...).model_dump(mode="json")` from the broker's positions, without
-    building a model per position: the asset event the stream sends after every order
-    (the pydantic route cost ~7% of the event loop's CPU per order; tests check the two agree)."""
+    """`GET /trading/account-info`'s object as JSON, from the broker's asset and positions:
+    the one builder for the route (validated into AccountInfo) and for the asset event the
+    stream sends after every order (a pydantic model per position there was ~7% of the event
+    loop's CPU per order; a property test holds it to the models' arithmetic)."""
     count, pl = 0, Decimal("0.00")
     for p in positions:
         if is_held(p):
@@ -257,7 +245,8 @@ class TradingQueries:
             BrokerUnavailable.
         """
         asset = await self._qmt.get_account_info()
-        return account_info(self._account, asset, (await self.get_positions()).items)
+        positions = await self._qmt.get_all_positions()
+        return AccountInfo.model_validate(account_info_json(self._account, asset, positions))
 
     def get_status(self) -> TradingStatus:
         """Mode, connection, kill switch, account and market session, and whether that session
